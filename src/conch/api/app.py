@@ -1,0 +1,33 @@
+"""The ASGI app: every dialect's routes over one set of services."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from conch import __version__
+from conch.api import chanjing, files, minimax, modelverse
+from conch.api.limits import BodyLimitMiddleware
+from conch.api.tracing import TraceIdMiddleware
+from conch.delivery import routes as deliveries
+from conch.services import Services
+
+DESCRIPTION = (
+    "A self-hostable server for the MiniMax Hailuo video API and its resellers' dialects. "
+    "Authenticate with `Authorization: Bearer <API key>`."
+)
+
+
+def create_app(services: Services) -> FastAPI:
+    """The app serving ``services``; the caller owns their lifetime."""
+    app = FastAPI(title="conch", version=__version__, description=DESCRIPTION)
+    app.state.services = services
+    app.add_middleware(BodyLimitMiddleware, limit=services.settings.max_request_bytes)
+    app.add_middleware(TraceIdMiddleware)
+    app.include_router(minimax.router())
+    quickrouter = minimax.router(tag="QuickRouter")
+    app.include_router(quickrouter, prefix=minimax.QUICKROUTER_PREFIX)
+    app.include_router(modelverse.router())
+    app.include_router(chanjing.router())
+    app.include_router(deliveries.router())
+    app.include_router(files.router)
+    return app

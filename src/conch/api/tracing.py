@@ -1,0 +1,37 @@
+"""Every answer carries a ``Trace-Id`` header; dialects that also want it in the body
+(Chanjing's ``trace_id``, Modelverse's ``request_id``) read it from the request state."""
+
+from __future__ import annotations
+
+import uuid
+
+from starlette.datastructures import MutableHeaders
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+TRACE_HEADER = "Trace-Id"
+
+
+class TraceIdMiddleware:
+    """Draws a trace id per request and adds it to the response headers."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        trace_id = uuid.uuid4().hex
+        scope.setdefault("state", {})["trace_id"] = trace_id
+
+        async def send_with_trace(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message).append(TRACE_HEADER, trace_id)
+            await send(message)
+
+        await self.app(scope, receive, send_with_trace)
+
+
+def trace_id(request: Request) -> str:
+    return str(request.state.trace_id)

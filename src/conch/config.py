@@ -1,0 +1,123 @@
+"""Settings: from ``CONCH_*`` environment variables and an optional ``conch.toml``.
+
+Precedence, highest first: command-line options, environment, ``conch.toml`` (the file named
+by ``CONCH_CONFIG``, else ``./conch.toml`` when it exists), defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+ENV_PREFIX = "CONCH_"
+CONFIG_ENV = "CONCH_CONFIG"
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+class ModelRoute(BaseModel):
+    """Which engine serves a public model name, and how (a plain model: only ``Settings``
+    reads the environment, and only ``CONCH_*`` variables)."""
+
+    engine: str = "motion"
+    preset: str | None = None
+    weights: Path | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set. Each field is also ``CONCH_<FIELD>``."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+
+    data_dir: Path = Path("var")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = Field(default_factory=_cores, ge=0)
+    database_url: str | None = None
+    public_url: str | None = None
+    download_ttl: int = Field(3600, gt=0, description="seconds a download link stays valid")
+    chanjing_token_ttl: int = Field(
+        86400, gt=0, description="seconds a Chanjing access_token stays valid"
+    )
+
+    allow_private_urls: bool = False
+    allowed_networks: list[str] = Field(default_factory=list)
+    fetch_connect_timeout: float = 5.0
+    fetch_deadline: float = 20.0
+    max_image_bytes: int = 20 * 1024 * 1024
+    max_image_pixels: int = 40_000_000
+    max_request_bytes: int = Field(64 * 1024 * 1024, gt=0, description="largest body read")
+
+    lease_seconds: float = Field(30.0, gt=0)
+    stall_seconds: float = Field(
+        900.0, gt=0, description="a job silent this long (no frame, no progress) is given up"
+    )
+    max_attempts: int = Field(3, ge=1)
+    poll_interval: float = Field(0.25, gt=0)
+
+    callback_timeout: float = Field(10.0, gt=0, description="seconds one callback push may take")
+    callback_retry_window: float = Field(
+        86400.0, gt=0, description="seconds after a status change its push is retried for"
+    )
+    callback_retry_base: float = Field(
+        5.0, gt=0, description="backoff ceiling after the first failed push; doubles per failure"
+    )
+    callback_retry_max_delay: float = Field(3600.0, gt=0, description="largest backoff ceiling")
+    callback_concurrency: int = Field(8, ge=1, description="pushes sent at once per server")
+
+    encoder_preset: str | None = Field(
+        None, description="x264 preset; None: the encoder's default, chosen by benchmark"
+    )
+    models: dict[str, ModelRoute] = Field(default_factory=dict)
+
+    @field_validator("allowed_networks")
+    @classmethod
+    def _networks_parse(cls, networks: list[str]) -> list[str]:
+        """A typo in CONCH_ALLOWED_NETWORKS fails at start-up, not at the first request."""
+        from conch.net.policy import parse_networks  # the guard imports these settings
+
+        parse_networks(networks)
+        return [network.strip() for network in networks]
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = os.environ.get(CONFIG_ENV) or ("conch.toml" if Path("conch.toml").exists() else None)
+        sources = [init_settings, env_settings]
+        if toml:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(toml)))
+        return tuple(sources)
+
+    @property
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir.resolve() / 'conch.db'}"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    @property
+    def secret_file(self) -> Path:
+        return self.data_dir / "secret.key"
+
+    def route(self, model: str) -> ModelRoute:
+        """The engine route for ``model``; the motion engine unless configured."""
+        return self.models.get(model) or ModelRoute()

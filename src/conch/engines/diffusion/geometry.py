@@ -1,0 +1,67 @@
+"""Sizes and frame counts: what to ask a model for, and how its frames map onto the output.
+
+A model renders only legal shapes: sides that are multiples of its grid (16 or 32 pixels)
+and ``step * k + 1`` frames (``8k+1`` for LTX, ``4k+1`` for Wan). The engine asks for the
+legal shape nearest the output's size and aspect (within the model's native area), then
+resizes each frame to the output size and retimes the clip to the output's frame count.
+
+The resize between output size and render size is a plain stretch in both directions, not
+a crop: rounding each side to the grid changes the aspect by at most a few percent, and a
+stretch is its own inverse, so the given first and last frames (put back exactly) line up
+with the rendered frames next to them. A crop would make the picture jump at frame 1.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from conch.engines.base import Frame
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The shapes a loaded pipeline accepts: sides in ``multiple`` pixels, frames ``step*k+1``."""
+
+    multiple: int
+    frame_step: int
+
+
+def legal_size(width: int, height: int, multiple: int, max_area: int) -> tuple[int, int]:
+    """The (width, height) on the grid nearest ``width`` x ``height``, within ``max_area``.
+
+    The aspect is kept; a frame larger than ``max_area`` is scaled down to it first.
+    """
+    scale = min(1.0, math.sqrt(max_area / (width * height)))
+    return _on_grid(width * scale, multiple), _on_grid(height * scale, multiple)
+
+
+def _on_grid(side: float, multiple: int) -> int:
+    return max(multiple, round(side / multiple) * multiple)
+
+
+def legal_frame_count(
+    frame_count: int, fps: int, native_fps: int, frame_step: int, max_frames: int
+) -> int:
+    """Frames to render so the clip spans the output's ``frame_count`` frames at ``fps``.
+
+    The span is rendered at the model's native rate, rounded up to the next ``step*k+1``
+    (so a model whose native rate is the output's never needs in-between frames), and capped
+    at the longest legal count within ``max_frames``; the retimer makes up the difference.
+    """
+    wanted = (frame_count - 1) * native_fps / fps + 1
+    steps_up = math.ceil((wanted - 1) / frame_step - 1e-9)
+    steps_cap = max(0, (max_frames - 1) // frame_step)
+    return min(steps_up, steps_cap) * frame_step + 1
+
+
+def resize(frame: Frame, width: int, height: int) -> Frame:
+    """``frame`` stretched to ``width`` x ``height`` (area-averaged down, bicubic up)."""
+    if frame.shape[1] == width and frame.shape[0] == height:
+        return frame
+    shrinking = width * height < frame.shape[0] * frame.shape[1]
+    interpolation = cv2.INTER_AREA if shrinking else cv2.INTER_CUBIC
+    return np.ascontiguousarray(cv2.resize(frame, (width, height), interpolation=interpolation))

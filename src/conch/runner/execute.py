@@ -1,0 +1,190 @@
+"""The one place a task runs: inputs -> engine -> encoder -> storage -> fenced finish.
+
+Whoever claims a task (the embedded pool, a Celery worker) hands the claim to
+:func:`execute`. What the caller did wrong ends the task ``fail`` at once; anything else
+is conch's fault and is retried up to ``max_attempts``; a lost lease means another runner
+owns the task now, so this one walks away without writing anything.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from conch.config import Settings
+from conch.domain.catalog import Mode, frame_count, video_size
+from conch.domain.errors import ConchError, ErrorCode
+from conch.domain.request import ImageRole, TaskSpec
+from conch.domain.task import Task, TaskStatus
+from conch.engines.base import Engine, EngineFailure, Frame, Job
+from conch.engines.registry import DIFFUSION, load_engine
+from conch.media.images import decode_rgb, fit_frame
+from conch.media.storage import MediaStore
+from conch.media.video import DEFAULT_PRESET, encode_mp4
+from conch.runner.lease import LeaseKeeper, LeaseLost, LeaseTerms, Stopping, StopSignal
+from conch.store.tasks import Claim, NewFile, TaskStore
+
+log = logging.getLogger(__name__)
+
+PROGRESS_INTERVAL = 0.5
+"""Seconds between progress writes: often enough to watch, rare enough not to load the db."""
+
+
+@dataclass
+class Runner:
+    """What a runner process holds: its stores and the engines it has loaded."""
+
+    settings: Settings
+    store: TaskStore
+    media: MediaStore
+    name: str
+    stop: StopSignal = field(default_factory=threading.Event)
+    exit_when_stuck: bool = False
+    engines: dict[str, Engine] = field(default_factory=dict)
+
+    @property
+    def lease_terms(self) -> LeaseTerms:
+        settings = self.settings
+        return LeaseTerms(settings.lease_seconds, settings.stall_seconds, self.exit_when_stuck)
+
+    def engine_for(self, model: str) -> Engine:
+        """The engine serving ``model``, loaded on first use and kept.
+
+        One diffusion model at a time: its weights fill a GPU, so loading another preset
+        first closes the one loaded before (switching presets reloads weights).
+        """
+        route = self.settings.route(model)
+        key = route.model_dump_json()
+        if key not in self.engines:
+            if route.engine == DIFFUSION:
+                self._close_engines(DIFFUSION)
+            self.engines[key] = load_engine(route, self.settings)
+        return self.engines[key]
+
+    def _close_engines(self, name: str) -> None:
+        for key, engine in list(self.engines.items()):
+            if engine.name == name:
+                engine.close()
+                del self.engines[key]
+
+    def close(self) -> None:
+        for engine in self.engines.values():
+            engine.close()
+        self.engines.clear()
+
+
+def execute(claim: Claim, runner: Runner) -> TaskStatus | None:
+    """Run a claimed task to its end; its final status, or None if it was taken away."""
+    store, settings = runner.store, runner.settings
+    staging = runner.media.staging_path(claim.task_id, claim.fence)
+    try:
+        with LeaseKeeper(store, claim, runner.lease_terms, runner.stop) as lease:
+            return _render(claim, runner, lease, staging)
+    except (LeaseLost, Stopping) as stopped:
+        log.info("task %s stopped: %s", claim.task_id, stopped)
+        if isinstance(stopped, Stopping):
+            store.release(claim)
+        return None
+    except ConchError as refused:
+        log.info("task %s failed: %s", claim.task_id, refused.message())
+        return TaskStatus.FAIL if store.fail(claim, refused.code.value, refused.message()) else None
+    except Exception as error:
+        log.exception("task %s: internal error", claim.task_id)
+        message = f"internal error while rendering: {type(error).__name__}: {error}"[:500]
+        return store.retry_or_fail(
+            claim, ErrorCode.INTERNAL.value, message, max_attempts=settings.max_attempts
+        )
+    finally:
+        staging.unlink(missing_ok=True)
+
+
+def _render(claim: Claim, runner: Runner, lease: LeaseKeeper, staging: Path) -> TaskStatus:
+    task, store = claim.task, runner.store
+    spec = TaskSpec.from_json(task.spec)
+    job = build_job(task, spec, runner.media)
+    engine = runner.engine_for(spec.model)
+    if not store.start_processing(claim):
+        raise LeaseLost(f"task {task.id} was taken before it started")
+    progress = _ProgressReporter(store, claim, lease)
+    frames = _checked(engine.generate(job, progress), job, lease)
+    info = encode_mp4(
+        frames,
+        staging,
+        job.width,
+        job.height,
+        produce_id=task.task_id,
+        fps=job.fps,
+        watermark=spec.aigc_watermark,
+        preset=runner.settings.encoder_preset or DEFAULT_PRESET,
+    )
+    lease.check()
+    key = runner.media.output_key(task.id, claim.fence)
+    size = runner.media.publish(staging, key)
+    record = None
+    try:
+        record = store.succeed(claim, NewFile(key, size, info.width, info.height))
+    finally:
+        if record is None:  # not recorded: the winner (or a retry) publishes its own
+            runner.media.path(key).unlink(missing_ok=True)
+    if record is None:
+        raise LeaseLost(f"task {task.id} was taken before it finished")
+    return TaskStatus.SUCCESS
+
+
+def build_job(task: Task, spec: TaskSpec, media: MediaStore) -> Job:
+    """The engine's job: decoded input frames fitted to the output size."""
+    sizes = {role: (info["width"], info["height"]) for role, info in task.inputs.items()}
+    width, height = video_size(spec.mode, spec.resolution, sizes)
+    images = {role: decode_rgb(media.read(info["key"])) for role, info in task.inputs.items()}
+    first = images.get(ImageRole.FIRST_FRAME.value)
+    last = images.get(ImageRole.LAST_FRAME.value)
+    fitted_first = fit_frame(first, width, height) if first is not None else None
+    fitted_last = fit_frame(last, width, height) if last is not None else None
+    return Job(
+        mode=Mode(spec.mode),
+        prompt=spec.prompt_text,
+        camera_plan=spec.camera_plan,
+        width=width,
+        height=height,
+        frame_count=frame_count(spec.duration),
+        first_frame=fitted_first,
+        last_frame=fitted_last,
+        subject_image=images.get(ImageRole.SUBJECT.value),
+        prompt_optimizer=spec.prompt_optimizer,
+        seed=task.id & 0xFFFFFFFF,
+    )
+
+
+def _checked(frames: Iterator[Frame], job: Job, lease: LeaseKeeper) -> Iterator[np.ndarray]:
+    """The engine's frames, checked against the job, stopping when the lease is gone."""
+    count = 0
+    for frame in frames:
+        lease.check()
+        count += 1
+        if count > job.frame_count:
+            raise EngineFailure(f"engine yielded more than {job.frame_count} frames")
+        yield frame
+    if count != job.frame_count:
+        raise EngineFailure(f"engine yielded {count} frames, the job needs {job.frame_count}")
+
+
+class _ProgressReporter:
+    """The engine's progress callback: throttled writes, and the place a job is stopped."""
+
+    def __init__(self, store: TaskStore, claim: Claim, lease: LeaseKeeper) -> None:
+        self.store, self.claim, self.lease = store, claim, lease
+        self.last_write = 0.0
+
+    def __call__(self, fraction: float) -> None:
+        self.lease.check()
+        now = time.monotonic()
+        if now - self.last_write >= PROGRESS_INTERVAL:
+            self.last_write = now
+            if not self.store.set_progress(self.claim, fraction):
+                raise LeaseLost(f"task {self.claim.task_id} lost while reporting progress")

@@ -1,0 +1,119 @@
+"""Keeping a claim alive while a task runs, and letting go when the task stops moving."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Protocol
+
+from conch.store.tasks import Claim, TaskStore
+
+log = logging.getLogger(__name__)
+
+EXIT_STUCK = 70
+"""A runner process's exit status when a job stayed stuck after its lease was given up."""
+
+
+class StopSignal(Protocol):
+    """A threading or multiprocessing Event: set when the runner should stop."""
+
+    def is_set(self) -> bool: ...
+
+    def set(self) -> None: ...
+
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+
+class LeaseLost(Exception):
+    """The task is no longer this runner's: its lease was swept or another runner holds it."""
+
+
+class Stopping(Exception):
+    """The runner was asked to stop; the task goes back to the queue."""
+
+
+@dataclass(frozen=True)
+class LeaseTerms:
+    """How a runner holds its claims."""
+
+    lease_seconds: float
+    stall_seconds: float
+    exit_when_stuck: bool = False
+    """Exit the process when a stalled job does not stop: right for a pool process, which
+    its pool replaces; wrong for a command running one task in the caller's process."""
+
+
+class LeaseKeeper:
+    """Renews a claim's lease from a background thread every third of the lease.
+
+    The renewing thread never touches the job; the job calls :meth:`check` (through its
+    progress reports and between frames) and stops when the lease is gone or the runner is
+    stopping. A job that has not checked in for ``stall_seconds`` is presumed hung (a
+    deadlock in native code, say): the lease is no longer renewed, so the sweeper gives the
+    task to another runner, and a pool process that stays stuck exits to be replaced.
+    """
+
+    def __init__(self, store: TaskStore, claim: Claim, terms: LeaseTerms, stop: StopSignal) -> None:
+        self.store = store
+        self.claim = claim
+        self.terms = terms
+        self.stop = stop
+        self.lost = threading.Event()
+        self.last_check = time.monotonic()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._renew, name="lease", daemon=True)
+
+    def __enter__(self) -> LeaseKeeper:
+        self._thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def check(self) -> None:
+        """The job is alive; raise if it should stop now."""
+        self.last_check = time.monotonic()
+        if self.lost.is_set():
+            raise LeaseLost(f"task {self.claim.task_id} fence {self.claim.fence} lost its lease")
+        if self.stop.is_set():
+            raise Stopping(f"runner stopping during task {self.claim.task_id}")
+
+    def _renew(self) -> None:
+        beat = self.terms.lease_seconds / 3
+        failing_since: float | None = None
+        while not self._done.wait(beat):
+            if time.monotonic() - self.last_check > self.terms.stall_seconds:
+                self._give_up_stalled()
+                return
+            try:
+                renewed = self.store.heartbeat(self.claim, self.terms.lease_seconds)
+            except Exception:
+                # A database hiccup: the lease has slack for a few missed beats, no more.
+                failing_since = failing_since or time.monotonic()
+                if time.monotonic() - failing_since > self.terms.lease_seconds:
+                    log.warning("task %s: heartbeats keep failing", self.claim.task_id)
+                    self.lost.set()
+                    return
+                continue
+            failing_since = None
+            if not renewed:
+                self.lost.set()
+                return
+
+    def _give_up_stalled(self) -> None:
+        stalled = self.terms.stall_seconds
+        log.error("task %s made no progress for %.0f s: giving it up", self.claim.task_id, stalled)
+        self.lost.set()
+        if self.terms.exit_when_stuck and not self._done.wait(stalled):
+            log.critical("task %s is still stuck: this runner process exits", self.claim.task_id)
+            os._exit(EXIT_STUCK)

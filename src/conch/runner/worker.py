@@ -1,0 +1,76 @@
+"""A runner process's loop: sweep expired leases, claim the oldest ready task, run it."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+import time
+
+from conch.config import Settings
+from conch.media.storage import MediaStore
+from conch.runner.execute import Runner, execute
+from conch.runner.lease import StopSignal
+from conch.store.db import open_database
+from conch.store.outbox import with_outbox
+from conch.store.tasks import TaskStore
+
+log = logging.getLogger(__name__)
+
+
+def open_runner(settings: Settings, name: str, stop: StopSignal | None = None) -> Runner:
+    """A runner on the shared database and media folder."""
+    engine = open_database(settings.database, upgrade=False)
+    media = MediaStore(settings.media_dir)
+    # A runner's status changes write callback pushes; the server's deliverer sends them.
+    store = with_outbox(TaskStore(engine))
+    return Runner(settings, store, media, name, stop or threading.Event())
+
+
+def run_until_stopped(runner: Runner, *, parent_pid: int | None = None) -> None:
+    """Claim and run tasks until ``runner.stop`` is set or the parent process is gone."""
+    settings = runner.settings
+    sweep_every = settings.lease_seconds / 2
+    next_sweep = 0.0
+    while not runner.stop.is_set() and _parent_alive(parent_pid):
+        if time.monotonic() >= next_sweep:
+            sweep(runner)
+            next_sweep = time.monotonic() + sweep_every
+        claim = runner.store.claim(runner.name, settings.lease_seconds)
+        if claim is None:
+            runner.stop.wait(settings.poll_interval)
+            continue
+        log.info("%s runs task %s (attempt %s)", runner.name, claim.task_id, claim.task.attempts)
+        execute(claim, runner)
+
+
+def sweep(runner: Runner) -> None:
+    """Requeue tasks whose runner went silent; delete files of claims that are gone: renders
+    left half-way, and videos published by a runner that died before recording them."""
+    store, media = runner.store, runner.media
+    store.sweep(max_attempts=runner.settings.max_attempts)
+    for task_id, fence, path in media.staging_files():
+        if not store.holds(task_id, fence):
+            path.unlink(missing_ok=True)
+    for task_id, fence, path in media.output_files():
+        if not store.holds(task_id, fence) and not store.recorded(media.key_of(path)):
+            path.unlink(missing_ok=True)
+
+
+def _parent_alive(parent_pid: int | None) -> bool:
+    # An orphaned runner (its server was killed) stops instead of running on unsupervised.
+    return parent_pid is None or os.getppid() == parent_pid
+
+
+def worker_main(settings: Settings, name: str, stop: StopSignal, parent_pid: int) -> None:
+    """Entry point of an embedded pool process."""
+    # Ctrl-C reaches the whole process group; the server decides how its runners stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {name} %(levelname)s %(message)s")
+    runner = open_runner(settings, name, stop)
+    runner.exit_when_stuck = True  # the pool replaces a process that exits
+    try:
+        run_until_stopped(runner, parent_pid=parent_pid)
+    finally:
+        runner.close()

@@ -1,0 +1,81 @@
+"""The server's parts, opened once from settings and shared by every dialect."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import anyio
+from sqlalchemy import Engine
+
+from conch.config import Settings
+from conch.media.storage import MediaStore
+from conch.net.policy import OutboundPolicy
+from conch.store.chanjing import ChanjingStore
+from conch.store.db import open_database
+from conch.store.keys import KeyStore
+from conch.store.outbox import with_outbox
+from conch.store.tasks import TaskStore
+
+
+@dataclass
+class Services:
+    """Settings, stores and the signing secret of one conch installation."""
+
+    settings: Settings
+    db: Engine
+    tasks: TaskStore
+    keys: KeyStore
+    chanjing: ChanjingStore
+    media: MediaStore
+    secret: bytes
+    outbound: OutboundPolicy = field(init=False)
+    """How conch calls the URLs users name (images, callbacks), built once from settings."""
+    image_work: anyio.CapacityLimiter = field(init=False)
+    """Images fetched and inspected at once, across all submits (about 2 per core)."""
+
+    def __post_init__(self) -> None:
+        self.outbound = OutboundPolicy.from_settings(self.settings)
+        self.image_work = anyio.CapacityLimiter(2 * _cores())
+
+    @classmethod
+    def open(cls, settings: Settings) -> Services:
+        """Open (creating on first use) the data dir, database, media folder and secret."""
+        if not settings.data_dir.exists():
+            # Readable by its owner only: the database holds signing secrets.
+            settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        db = open_database(settings.database)
+        return cls(
+            settings=settings,
+            db=db,
+            tasks=with_outbox(TaskStore(db)),  # status changes write their callback pushes
+            keys=KeyStore(db),
+            chanjing=ChanjingStore(db, token_ttl=settings.chanjing_token_ttl),
+            media=MediaStore(settings.media_dir),
+            secret=load_secret(settings.secret_file),
+        )
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def load_secret(path: Path) -> bytes:
+    """The installation's signing secret, created on first use (readable by its owner only)."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(f".{path.name}.{os.getpid()}")
+        partial.write_bytes(secrets.token_bytes(32))
+        partial.chmod(0o600)
+        try:
+            os.link(partial, path)  # fails if another process got there first: keep theirs
+        except FileExistsError:
+            pass
+        finally:
+            partial.unlink()
+    return path.read_bytes()
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -1,0 +1,157 @@
+"""The database schema. Times are unix seconds (floats); ids shown to callers are int64.
+
+The task table is the single source of truth: a queue only says a task may be ready; the
+``fence`` and ``lease_expires_at`` columns decide who may write to a running task.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("applied_at", Float, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(24), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("revoked_at", Float),
+)
+
+tasks = Table(
+    "tasks",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("uuid", String(36), nullable=False, unique=True),
+    Column("owner_id", Integer, ForeignKey("api_keys.id"), nullable=False),
+    Column("dialect", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("model", String(64), nullable=False),
+    Column("mode", String(32), nullable=False),
+    Column("spec", JSON, nullable=False),
+    Column("inputs", JSON, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("available_at", Float, nullable=False),
+    Column("started_at", Float),
+    Column("finished_at", Float),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("fence", Integer, nullable=False, default=0),
+    Column("lease_expires_at", Float),
+    Column("runner", String(120)),
+    Column("progress", Float, nullable=False, default=0.0),
+    Column("error_code", String(32)),
+    Column("error_message", Text),
+    Column("file_id", BigInteger),
+    Column("video_width", Integer),
+    Column("video_height", Integer),
+    Index("ix_tasks_queue", "status", "available_at"),
+    Index("ix_tasks_owner", "owner_id", "created_at"),
+)
+
+files = Table(
+    "files",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("owner_id", Integer, ForeignKey("api_keys.id"), nullable=False),
+    Column("task_id", BigInteger, ForeignKey("tasks.id"), nullable=False),
+    Column("storage_key", String(255), nullable=False),
+    Column("filename", String(255), nullable=False),
+    Column("purpose", String(32), nullable=False),
+    Column("bytes", BigInteger, nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+chanjing_apps = Table(
+    "chanjing_apps",
+    metadata,
+    # A Chanjing app pair bound to one API key. An app holds at most one live access token
+    # (issuing a new one replaces it); the one before is remembered so that a caller using
+    # it can be told it was replaced rather than that it never existed.
+    Column("app_id", String(32), primary_key=True),
+    Column("key_id", Integer, ForeignKey("api_keys.id"), nullable=False),
+    Column("secret_hash", String(64), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("token_hash", String(64), unique=True),
+    Column("token_issued_at", Float),
+    Column("token_expires_at", Float),
+    Column("previous_token_hash", String(64), index=True),
+)
+
+signing_secrets = Table(
+    "signing_secrets",
+    metadata,
+    # A key's Standard Webhooks secret (whsec_...). Kept as it is, not hashed: every push
+    # is signed with it.
+    Column("key_id", Integer, ForeignKey("api_keys.id"), primary_key=True),
+    Column("secret", String(100), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    # The callback outbox: one row per push, written in the transaction that changed the
+    # task's status (see conch.store.outbox). ``snapshot`` is the task as it was then;
+    # ``fence`` and ``lease_expires_at`` decide which deliverer may send it.
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("webhook_id", String(40), nullable=False, unique=True),
+    Column("task_id", BigInteger, ForeignKey("tasks.id"), nullable=False),
+    Column("owner_id", Integer, ForeignKey("api_keys.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("event", String(16), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("snapshot", JSON, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("next_attempt_at", Float, nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("fence", Integer, nullable=False, default=0),
+    Column("lease_expires_at", Float),
+    Column("leased_by", String(120)),
+    Column("finished_at", Float),
+    Column("outcome", Text),
+    UniqueConstraint("task_id", "seq"),
+    UniqueConstraint("task_id", "event"),
+    Index("ix_deliveries_due", "state", "next_attempt_at"),
+    # Outbox.gone_since: a key's pushes answered 410. Not on url: PostgreSQL refuses
+    # b-tree entries over ~2.7 KB, and callback URLs may be longer.
+    Index("ix_deliveries_gone", "owner_id", "state", "finished_at"),
+)
+
+delivery_attempts = Table(
+    "delivery_attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("delivery_id", Integer, ForeignKey("deliveries.id"), nullable=False, index=True),
+    Column("number", Integer, nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("duration", Float, nullable=False),
+    Column("http_status", Integer),
+    Column("error", Text),
+)

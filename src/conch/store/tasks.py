@@ -1,0 +1,428 @@
+"""TaskStore: the task table's only writer.
+
+A runner *claims* the oldest ready task: the claim bumps the task's ``fence`` and grants a
+lease. Every later write by that runner names the fence and succeeds only while the fence
+is current and the task still running, so a runner whose lease was swept away (it stalled,
+or a duplicate delivery ran the task too) can change nothing. :meth:`TaskStore.sweep` puts
+tasks with expired leases back in the queue, until their attempts run out.
+
+Every status change runs the registered transition hooks inside the same transaction, so
+what they write (e.g. callback deliveries) commits or rolls back with the change itself.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from conch.domain.errors import ErrorCode, NotFound
+from conch.domain.task import Task, TaskOutput, TaskStatus
+from conch.store.ids import new_id, parse_id
+from conch.store.tables import files, tasks
+
+TransitionHook = Callable[[Connection, Task], None]
+"""Called with the task as it is after a status change, inside the changing transaction."""
+
+_RUNNING = [s.value for s in TaskStatus if s.is_running]
+_OUTPUT_FILENAME = "output_aigc.mp4"
+_OUTPUT_PURPOSE = "video_generation"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A runner's hold on a task: the task as claimed and the fence to write with."""
+
+    task: Task
+    fence: int
+
+    @property
+    def task_id(self) -> int:
+        return self.task.id
+
+
+@dataclass(frozen=True)
+class NewFile:
+    """A finished video, already stored under ``storage_key``."""
+
+    storage_key: str
+    bytes: int
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """A stored file as the files endpoints describe it."""
+
+    id: int
+    owner_id: int
+    task_id: int
+    storage_key: str
+    filename: str
+    purpose: str
+    bytes: int
+    width: int
+    height: int
+    created_at: float
+
+
+class TaskStore:
+    """Creates, reads and (fenced) writes tasks; the files their runs produce."""
+
+    def __init__(self, engine: Engine, *, clock: Callable[[], float] = time.time) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.hooks: list[TransitionHook] = []
+
+    # -- callers ------------------------------------------------------------------------
+
+    def create(
+        self,
+        *,
+        task_id: int,
+        owner_id: int,
+        dialect: str,
+        model: str,
+        mode: str,
+        spec: Mapping[str, Any],
+        inputs: Mapping[str, Any],
+    ) -> Task:
+        """Store an accepted task, queued. ``task_id`` comes from :func:`new_id`."""
+        now = self.clock()
+        values = {
+            "id": task_id,
+            "uuid": str(uuid.uuid4()),
+            "owner_id": owner_id,
+            "dialect": dialect,
+            "status": TaskStatus.QUEUED.value,
+            "model": model,
+            "mode": mode,
+            "spec": dict(spec),
+            "inputs": dict(inputs),
+            "created_at": now,
+            "updated_at": now,
+            "available_at": now,
+            "attempts": 0,
+            "fence": 0,
+            "progress": 0.0,
+        }
+        with self.engine.begin() as conn:
+            row = conn.execute(insert(tasks).values(values).returning(*tasks.c)).one()
+            task = _task(row)
+            self._run_hooks(conn, task)
+        return task
+
+    def get(self, owner_id: int, task_id: int) -> Task:
+        """The caller's task ``task_id``; NotFound for anyone else's."""
+        return self._one(owner_id, tasks.c.id == task_id, str(task_id))
+
+    def find(self, owner_id: int, reference: str) -> Task:
+        """A task by its numeric id or its uuid, whichever ``reference`` is."""
+        reference = reference.strip()
+        task_id = parse_id(reference)
+        if task_id is not None:
+            return self.get(owner_id, task_id)
+        return self._one(owner_id, tasks.c.uuid == reference, reference)
+
+    def list(
+        self,
+        owner_id: int,
+        *,
+        references: Iterable[str] | None = None,
+        statuses: Iterable[TaskStatus] | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> tuple[list[Task], int]:
+        """The caller's tasks, newest first, and how many match in all."""
+        where = [tasks.c.owner_id == owner_id]
+        if references is not None:
+            refs = list(references)
+            ids = [task_id for r in refs if (task_id := parse_id(r)) is not None]
+            where.append(tasks.c.id.in_(ids) | tasks.c.uuid.in_(refs))
+        if statuses is not None:
+            where.append(tasks.c.status.in_([s.value for s in statuses]))
+        query = select(tasks).where(*where)
+        with self.engine.begin() as conn:
+            total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+            page = query.order_by(tasks.c.created_at.desc(), tasks.c.id.desc())
+            rows = conn.execute(page.limit(limit).offset(offset)).all()
+        return [_task(row) for row in rows], total
+
+    def file(self, owner_id: int, file_id: int) -> FileRecord:
+        """The caller's file ``file_id``; NotFound for anyone else's."""
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(files).where(files.c.id == file_id, files.c.owner_id == owner_id)
+            ).one_or_none()
+        if row is None:
+            raise NotFound(f"no file {file_id} for this API key", field="file_id")
+        return _file(row)
+
+    def recorded(self, storage_key: str) -> bool:
+        """Whether a file record points at ``storage_key``."""
+        query = select(files.c.id).where(files.c.storage_key == storage_key)
+        with self.engine.begin() as conn:
+            return conn.execute(query).first() is not None
+
+    def file_by_id(self, file_id: int) -> FileRecord | None:
+        """Any file by id (for signed downloads, whose signature stands for the owner)."""
+        with self.engine.begin() as conn:
+            row = conn.execute(select(files).where(files.c.id == file_id)).one_or_none()
+        return _file(row) if row else None
+
+    # -- runners ------------------------------------------------------------------------
+
+    def claim(
+        self, runner: str, lease_seconds: float, *, task_id: int | None = None
+    ) -> Claim | None:
+        """Take the oldest ready task, or None when none is ready.
+
+        With ``task_id``, take that task only (when it is ready): the in-process CLI runs
+        the one task it submitted and leaves the rest of the queue to the runners.
+        """
+        now = self.clock()
+        ready = [tasks.c.status == TaskStatus.QUEUED.value, tasks.c.available_at <= now]
+        if task_id is not None:
+            ready.append(tasks.c.id == task_id)
+        oldest = (
+            select(tasks.c.id)
+            .where(*ready)
+            .order_by(tasks.c.available_at, tasks.c.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        claim = (
+            update(tasks)
+            .where(tasks.c.id == oldest, tasks.c.status == TaskStatus.QUEUED.value)
+            .values(
+                status=TaskStatus.PREPARING.value,
+                fence=tasks.c.fence + 1,
+                attempts=tasks.c.attempts + 1,
+                lease_expires_at=now + lease_seconds,
+                runner=runner,
+                started_at=func.coalesce(tasks.c.started_at, now),
+                updated_at=now,
+            )
+            .returning(*tasks.c)
+        )
+        with self.engine.begin() as conn:
+            row = conn.execute(claim).one_or_none()
+            if row is None:
+                return None
+            task = _task(row)
+            self._run_hooks(conn, task)
+        return Claim(task, row.fence)
+
+    def holds(self, task_id: int, fence: int) -> bool:
+        """Whether the claim (task_id, fence) is still running the task."""
+        query = select(tasks.c.id).where(
+            tasks.c.id == task_id, tasks.c.fence == fence, tasks.c.status.in_(_RUNNING)
+        )
+        with self.engine.begin() as conn:
+            return conn.execute(query).first() is not None
+
+    def heartbeat(self, claim: Claim, lease_seconds: float) -> bool:
+        """Extend the lease; False when the task is no longer this claim's."""
+        now = self.clock()
+        return self._fenced(claim, {"lease_expires_at": now + lease_seconds}) is not None
+
+    def start_processing(self, claim: Claim) -> bool:
+        """Inputs are loaded; frames are being made."""
+        return self._fenced(claim, {"status": TaskStatus.PROCESSING.value}) is not None
+
+    def set_progress(self, claim: Claim, fraction: float) -> bool:
+        return self._fenced(claim, {"progress": max(0.0, min(1.0, fraction))}) is not None
+
+    def succeed(self, claim: Claim, new_file: NewFile) -> FileRecord | None:
+        """Record the video and end the task; None (and nothing written) if the fence is stale."""
+        now = self.clock()
+        for _ in range(5):
+            record = FileRecord(
+                id=new_id(),
+                owner_id=claim.task.owner_id,
+                task_id=claim.task_id,
+                storage_key=new_file.storage_key,
+                filename=_OUTPUT_FILENAME,
+                purpose=_OUTPUT_PURPOSE,
+                bytes=new_file.bytes,
+                width=new_file.width,
+                height=new_file.height,
+                created_at=now,
+            )
+            try:
+                return self._succeed(claim, record)
+            except IntegrityError:  # an id drawn twice in one millisecond: draw again
+                continue
+        raise RuntimeError("could not draw a fresh file id")
+
+    def _succeed(self, claim: Claim, record: FileRecord) -> FileRecord | None:
+        values = {
+            "status": TaskStatus.SUCCESS.value,
+            "progress": 1.0,
+            "finished_at": record.created_at,
+            "lease_expires_at": None,
+            "file_id": record.id,
+            "video_width": record.width,
+            "video_height": record.height,
+            "error_code": None,
+            "error_message": None,
+        }
+        with self.engine.begin() as conn:
+            if self._fenced(claim, values, conn) is None:
+                return None
+            conn.execute(insert(files).values(record.__dict__))
+        return record
+
+    def fail(self, claim: Claim, code: str, message: str) -> bool:
+        """End the task as failed, for a reason that retrying would not change."""
+        values = {
+            "status": TaskStatus.FAIL.value,
+            "finished_at": self.clock(),
+            "lease_expires_at": None,
+            "error_code": code,
+            "error_message": message,
+        }
+        return self._fenced(claim, values) is not None
+
+    def retry_or_fail(
+        self, claim: Claim, code: str, message: str, *, max_attempts: int, backoff: float = 1.0
+    ) -> TaskStatus | None:
+        """After an internal failure: queue the task again, or fail it when out of attempts."""
+        if claim.task.attempts >= max_attempts:
+            reason = f"{message} (gave up after {claim.task.attempts} attempts)"
+            return TaskStatus.FAIL if self.fail(claim, code, reason) else None
+        values = {
+            **_requeue(self.clock(), claim.task.attempts, backoff),
+            "error_code": code,
+            "error_message": message,
+        }
+        return TaskStatus.QUEUED if self._fenced(claim, values) else None
+
+    def release(self, claim: Claim) -> bool:
+        """Give a task back untouched (a runner shutting down); the attempt is not counted."""
+        values = {
+            "status": TaskStatus.QUEUED.value,
+            "available_at": self.clock(),
+            "lease_expires_at": None,
+            "runner": None,
+            "progress": 0.0,
+            "attempts": tasks.c.attempts - 1,
+        }
+        return self._fenced(claim, values) is not None
+
+    def sweep(self, *, max_attempts: int, backoff: float = 1.0) -> int:
+        """Requeue (or fail, when out of attempts) running tasks whose lease expired."""
+        now = self.clock()
+        expired = select(tasks).where(tasks.c.status.in_(_RUNNING), tasks.c.lease_expires_at < now)
+        swept = 0
+        with self.engine.begin() as conn:
+            for row in conn.execute(expired).all():
+                values = (
+                    _requeue(now, row.attempts, backoff)
+                    if row.attempts < max_attempts
+                    else {
+                        "status": TaskStatus.FAIL.value,
+                        "finished_at": now,
+                        "lease_expires_at": None,
+                        "error_code": ErrorCode.INTERNAL.value,
+                        "error_message": f"the runner stopped responding ({row.attempts} attempts)",
+                    }
+                )
+                claim = Claim(_task(row), row.fence)
+                swept += self._fenced(claim, values, conn) is not None
+        return swept
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _one(self, owner_id: int, condition: Any, shown: str) -> Task:
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                select(tasks).where(condition, tasks.c.owner_id == owner_id)
+            ).one_or_none()
+        if row is None:
+            raise NotFound(f"no task {shown} for this API key", field="task_id")
+        return _task(row)
+
+    def _fenced(
+        self, claim: Claim, values: dict[str, Any], conn: Connection | None = None
+    ) -> Task | None:
+        """Apply ``values`` if ``claim`` still holds the task; the task after, or None."""
+        if conn is None:
+            with self.engine.begin() as own:
+                return self._fenced(claim, values, own)
+        allowed = _RUNNING
+        if "status" in values:  # only the moves domain/task.py allows
+            allowed = [s.value for s in TaskStatus(values["status"]).sources if s.is_running]
+        statement = (
+            update(tasks)
+            .where(
+                tasks.c.id == claim.task_id,
+                tasks.c.fence == claim.fence,
+                tasks.c.status.in_(allowed),
+            )
+            .values(updated_at=self.clock(), **values)
+            .returning(*tasks.c)
+        )
+        row = conn.execute(statement).one_or_none()
+        if row is None:
+            return None
+        task = _task(row)
+        if "status" in values:
+            self._run_hooks(conn, task)
+        return task
+
+    def _run_hooks(self, conn: Connection, task: Task) -> None:
+        for hook in self.hooks:
+            hook(conn, task)
+
+
+def _requeue(now: float, attempts: int, backoff: float) -> dict[str, Any]:
+    # Exponential backoff with full jitter, capped at a minute.
+    delay = random.uniform(0, min(60.0, backoff * 2 ** max(0, attempts - 1)))
+    return {
+        "status": TaskStatus.QUEUED.value,
+        "available_at": now + delay,
+        "lease_expires_at": None,
+        "runner": None,
+        "progress": 0.0,
+    }
+
+
+def _task(row: Row[Any]) -> Task:
+    output = (
+        TaskOutput(row.file_id, row.video_width, row.video_height)
+        if row.file_id is not None
+        else None
+    )
+    return Task(
+        id=row.id,
+        uuid=row.uuid,
+        owner_id=row.owner_id,
+        dialect=row.dialect,
+        status=TaskStatus(row.status),
+        model=row.model,
+        mode=row.mode,
+        spec=row.spec,
+        inputs=row.inputs,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        attempts=row.attempts,
+        progress=row.progress,
+        started_at=row.started_at,
+        finished_at=row.finished_at,
+        error_code=row.error_code,
+        error_message=row.error_message,
+        output=output,
+    )
+
+
+def _file(row: Row[Any]) -> FileRecord:
+    return FileRecord(**row._mapping)

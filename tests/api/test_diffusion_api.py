@@ -1,0 +1,176 @@
+"""The diffusion engine behind the API: tiny random-weight LTX and Wan pipelines, saved to
+folders and loaded by a live conch through the real loading path, render every mode their
+presets serve to decoded MP4s of the right size and length.
+
+Two servers, one after the other: the first routes MiniMax-Hailuo-02 to LTX (without its
+upsampler); the second routes it to Wan2.1-FLF2V (MiniMax-Hailuo-02 is the only catalog
+model with first+last) and MiniMax-Hailuo-2.3 to LTX with its latent upsampler, for 1080P.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from conch.media.video import probe
+from support.files_http import FileServer
+from support.live import SERVER_ENV, LiveConch, wait_for_task
+
+FAST = {"dtype": "float32", "device": "cpu", "steps": 2, "max_area": 64 * 32, "upsampler": False}
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Each preset's tiny pipeline, and LTX's upsampler in its published layout."""
+    from engines.diffusion.tiny import BUILDERS, save_tiny, save_tiny_upsampler
+
+    root = tmp_path_factory.mktemp("weights")
+    folders = {preset: save_tiny(preset, root / preset, upsampler=False) for preset in BUILDERS}
+    return {**folders, "upsampler": save_tiny_upsampler(root / "ltxv-spatial-upscaler")}
+
+
+def route(preset: str, weights: dict[str, Path], **options: Any) -> dict[str, Any]:
+    folder = str(weights[preset])
+    return {"engine": "diffusion", "preset": preset, "weights": folder, "options": FAST | options}
+
+
+def serve(
+    tmp_path_factory: pytest.TempPathFactory, routes: dict[str, dict[str, Any]]
+) -> Iterator[tuple[LiveConch, httpx.Client]]:
+    env = {**SERVER_ENV, "CONCH_MODELS": json.dumps(routes), "HF_HUB_OFFLINE": "1"}
+    with (
+        LiveConch(tmp_path_factory.mktemp("conch-diffusion"), env) as server,
+        server.client(server.create_key()) as client,
+    ):
+        yield server, client
+
+
+def render(client: httpx.Client, body: dict[str, Any], tmp_path: Path) -> Path:
+    created = client.post("/v1/video_generation", json=body).json()
+    assert created["base_resp"]["status_code"] == 0, created
+    done = wait_for_task(client, created["task_id"], timeout=300)
+    assert done["status"] == "Success", done
+    video = client.get("/v1/files/retrieve_content", params={"file_id": done["file_id"]})
+    path = tmp_path / "video.mp4"
+    path.write_bytes(video.content)
+    return path
+
+
+def first_and_last(files: FileServer) -> dict[str, str]:
+    return {
+        "first_frame_image": files.base_url + "/clip/first.jpg",
+        "last_frame_image": files.base_url + "/clip/last.jpg",
+    }
+
+
+@pytest.fixture(scope="class")
+def client(
+    tmp_path_factory: pytest.TempPathFactory, weights: dict[str, Path]
+) -> Iterator[httpx.Client]:
+    """The first server (stopped after its class's tests)."""
+    routes = {
+        "MiniMax-Hailuo-02": route("ltx-video", weights),
+        "MiniMax-Hailuo-2.3": route("wan2.2-ti2v-5b", weights),
+        "S2V-01": route("wan2.2-i2v-a14b", weights),
+    }
+    for _, client in serve(tmp_path_factory, routes):
+        yield client
+
+
+@pytest.fixture(scope="class")
+def served(
+    tmp_path_factory: pytest.TempPathFactory, weights: dict[str, Path]
+) -> Iterator[tuple[LiveConch, httpx.Client]]:
+    """The second server: LTX with its upsampler, at most 33 frames a pass (so that the
+    refining stage's attention stays small)."""
+    upsampler = str(weights["upsampler"])
+    routes = {
+        "MiniMax-Hailuo-02": route("wan2.1-flf2v-14b", weights),
+        "MiniMax-Hailuo-2.3": route("ltx-video", weights, upsampler=upsampler, max_frames=33),
+    }
+    yield from serve(tmp_path_factory, routes)
+
+
+class TestLtxAndWan:
+    """MiniMax-Hailuo-02 on LTX, -2.3 on Wan2.2-TI2V-5B, S2V-01 on Wan2.2-I2V-A14B."""
+
+    @pytest.mark.parametrize(
+        ("body", "size", "frames"),
+        [
+            ({"model": "MiniMax-Hailuo-02", "prompt": "a cat runs [Pan left]"}, (1366, 768), 144),
+            (
+                {"model": "MiniMax-Hailuo-2.3", "prompt": "a dog sits", "duration": 10},
+                (1366, 768),
+                240,
+            ),
+        ],
+        ids=["ltx text-to-video", "wan ti2v text-to-video 10 s"],
+    )
+    def test_text_to_video(
+        self,
+        client: httpx.Client,
+        body: dict[str, Any],
+        size: tuple[int, int],
+        frames: int,
+        tmp_path: Path,
+    ) -> None:
+        video = probe(render(client, body, tmp_path))
+        assert (video.width, video.height, video.frames, video.fps) == (*size, frames, 24)
+
+    def test_image_to_video_on_ltx(
+        self, client: httpx.Client, files: FileServer, tmp_path: Path
+    ) -> None:
+        body = {
+            "model": "MiniMax-Hailuo-02",
+            "first_frame_image": files.base_url + "/clip/first.jpg",
+            "prompt": "the rabbit walks [Truck left]",
+            "resolution": "512P",
+        }
+        video = probe(render(client, body, tmp_path))
+        assert (video.width, video.height, video.frames) == (910, 512, 144)
+
+    def test_first_and_last_frame_on_ltx(
+        self, client: httpx.Client, files: FileServer, tmp_path: Path
+    ) -> None:
+        body = {"model": "MiniMax-Hailuo-02", "prompt": "[Push in] the camera moves"}
+        video = probe(render(client, body | first_and_last(files), tmp_path))
+        assert (video.width, video.height, video.frames) == (1366, 768, 144)
+
+    def test_subject_reference_on_wan(
+        self, client: httpx.Client, files: FileServer, tmp_path: Path
+    ) -> None:
+        subject = [{"type": "character", "image": [files.base_url + "/photo/astronaut.png"]}]
+        body = {"model": "S2V-01", "prompt": "a girl smiles", "subject_reference": subject}
+        video = probe(render(client, body, tmp_path))
+        assert (video.width, video.height, video.frames) == (1280, 720, 144)
+
+    def test_models_left_on_the_motion_engine_still_refuse_text(self, client: httpx.Client) -> None:
+        answer = client.post("/v1/video_generation", json={"model": "T2V-01", "prompt": "a cat"})
+        assert "motion engine" in answer.json()["base_resp"]["status_msg"]
+
+
+class TestFlf2vAndUpsampledLtx:
+    """MiniMax-Hailuo-02 on Wan2.1-FLF2V; -2.3 on LTX with its upsampler."""
+
+    def test_first_and_last_frame_on_wan_flf2v(
+        self, served: tuple[LiveConch, httpx.Client], files: FileServer, tmp_path: Path
+    ) -> None:
+        _, client = served
+        body = {"model": "MiniMax-Hailuo-02", "prompt": "the rabbit looks up"}
+        video = probe(render(client, body | first_and_last(files), tmp_path))
+        assert (video.width, video.height, video.frames) == (1366, 768, 144)
+
+    def test_1080p_on_ltx_through_its_latent_upsampler(
+        self, served: tuple[LiveConch, httpx.Client], tmp_path: Path
+    ) -> None:
+        server, client = served
+        body = {"model": "MiniMax-Hailuo-2.3", "prompt": "a cat runs", "resolution": "1080P"}
+        video = probe(render(client, body, tmp_path))
+        assert (video.width, video.height, video.frames) == (1920, 1080, 144)
+        # Half of 1920x1080 within the 64x32 test area is 64x32: rendered, then doubled.
+        assert "at 128x64 (x2), 33 frames, for 1920x1080, 144 frames" in server.log()

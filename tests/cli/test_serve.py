@@ -1,0 +1,57 @@
+"""`conch serve`: a first start hands out a key; a graceful stop gives running work back."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from conch.client.local import LOCAL_OWNER
+from conch.config import Settings
+from conch.domain.task import TaskStatus
+from conch.services import Services
+from support.files_http import FileServer
+from support.live import SERVER_ENV, LiveConch, owner_id, task_store, wait_for_task
+from support.photos import clip_frame, encode
+
+
+def test_first_start_prints_a_working_key_once(tmp_path: Path) -> None:
+    server = LiveConch(tmp_path, SERVER_ENV)
+    with server:
+        printed = sorted(set(re.findall(r"sk-conch-[\w-]+", server.log())))
+        assert len(printed) == 1, server.log()
+        assert f"{server.base_url}/docs" in server.log()
+        with server.client(printed[0]) as client:
+            answer = client.get("/v1/query/video_generation", params={"task_id": "1"}).json()
+            assert answer["base_resp"]["status_code"] == 2013  # authenticated, no such task
+    with server:
+        assert set(re.findall(r"sk-conch-[\w-]+", server.log())) == set(printed)  # no second key
+
+
+def test_stopping_gives_a_running_task_back_untouched(tmp_path: Path) -> None:
+    server = LiveConch(tmp_path / "data", SERVER_ENV)
+    key = server.create_key()
+    with FileServer() as files, server, server.client(key) as client:
+        body = {
+            "model": "MiniMax-Hailuo-02",
+            "first_frame_image": files.put("/a.jpg", encode(clip_frame(0))),
+            "last_frame_image": files.put("/b.jpg", encode(clip_frame(50))),
+            "resolution": "1080P",
+        }
+        task_id = client.post("/v1/video_generation", json=body).json()["task_id"]
+        store, owner = task_store(server.data_dir), owner_id(server.data_dir, key)
+        while store.get(owner, int(task_id)).status is not TaskStatus.PROCESSING:
+            time.sleep(0.05)
+        server.stop()  # SIGINT, as Ctrl-C sends it
+        stopped = store.get(owner, int(task_id))
+        assert (stopped.status, stopped.attempts) == (TaskStatus.QUEUED, 0), server.log()
+        server.start()
+        assert wait_for_task(client, task_id)["status"] == "Success"
+        assert store.get(owner, int(task_id)).attempts == 1
+
+
+def test_a_local_generate_key_does_not_hide_the_first_key(tmp_path: Path) -> None:
+    # `conch generate` without a server owns its tasks with a key of its own.
+    Services.open(Settings(data_dir=tmp_path)).keys.create(LOCAL_OWNER)
+    with LiveConch(tmp_path, SERVER_ENV) as server:
+        assert len(set(re.findall(r"sk-conch-[\w-]+", server.log()))) == 1, server.log()

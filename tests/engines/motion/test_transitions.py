@@ -1,0 +1,217 @@
+"""First and last frame, a last frame alone, and the engine's contract, on real photos."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from conch.domain.camera import CameraPlan
+from conch.domain.catalog import Mode
+from conch.engines.base import EngineFailure, Job
+from conch.engines.motion import MotionEngine
+from conch.media.quality import psnr
+from engines.motion.scene import (
+    RED,
+    area,
+    centroid,
+    marked_scene,
+    render,
+    ring_inside,
+    with_markers,
+    with_ring,
+)
+from support.photos import photo
+
+WIDTH, HEIGHT = 320, 192
+
+
+def _window(picture: np.ndarray, x: float, y: float, scale: float = 1.0) -> np.ndarray:
+    """A WIDTH x HEIGHT view of ``picture`` with its top-left at (x, y), magnified ``scale``."""
+    sampling = np.array([[1 / scale, 0, x], [0, 1 / scale, y], [0, 0, 1.0]])
+    return cv2.warpPerspective(
+        picture, sampling, (WIDTH, HEIGHT), flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP
+    )
+
+
+@pytest.fixture(scope="module")
+def astronaut() -> np.ndarray:
+    return photo("astronaut")
+
+
+def test_the_clip_starts_and_ends_on_the_given_frames(astronaut: np.ndarray) -> None:
+    first, last = _window(astronaut, 60, 80), _window(astronaut, 110, 100)
+    frames = render(first, "", last=last, frames=48)
+    assert len(frames) == 48
+    assert np.array_equal(frames[0], first) and np.array_equal(frames[-1], last)
+
+
+@pytest.mark.parametrize(("dx", "dy"), [(6, 0), (0, -4)], ids=["sideways", "vertical"])
+def test_in_between_frames_follow_the_true_motion(astronaut: np.ndarray, dx: int, dy: int) -> None:
+    # The camera slides over the photo at a steady speed: each in-between view is known.
+    # (On a diagonal slide a corner of each in-between view is in neither frame, and the
+    # engine zooms it away: see the diagonal test below. Truth cannot be compared there.)
+    gap = 8
+    views = [_window(astronaut, 60 + dx * k, 80 + dy * k) for k in range(gap + 1)]
+    frames = render(views[0], "", last=views[-1], frames=gap + 1)
+    for k in range(1, gap):
+        fade = cv2.addWeighted(views[0], 1 - k / gap, views[-1], k / gap, 0)
+        assert psnr(frames[k], views[k]) > 32
+        assert psnr(frames[k], views[k]) > psnr(fade, views[k]) + 8
+
+
+def test_a_zoom_between_the_frames_is_interpolated(astronaut: np.ndarray) -> None:
+    # A zoom at a constant rate (1.3x over the clip) about the photo point (200, 200).
+    gap = 12
+    scales = [1.3 ** (k / gap) for k in range(gap + 1)]
+    views = [_window(astronaut, 200 - 104 / s, 200 - 104 / s, s) for s in scales]
+    frames = render(views[0], "", last=views[-1], frames=gap + 1)
+    for k in (3, 6, 9):
+        fade = cv2.addWeighted(views[0], 1 - k / gap, views[-1], k / gap, 0)
+        assert psnr(frames[k], views[k]) > 28
+        assert psnr(frames[k], views[k]) > psnr(fade, views[k]) + 8
+
+
+def test_a_camera_command_adds_a_move_that_leaves_the_ends_exact() -> None:
+    scene = marked_scene()
+    shifted = np.roll(scene, 6, axis=1)
+    plain = render(scene, "", last=shifted)
+    pushed = render(scene, "[Push in]", last=shifted)
+    assert np.array_equal(pushed[0], scene) and np.array_equal(pushed[-1], shifted)
+    sizes = [area(frame, RED) / area(base, RED) for frame, base in zip(pushed, plain, strict=True)]
+    assert max(sizes) > 1.2, "the camera pushes in"
+    assert int(np.argmax(sizes)) > len(sizes) // 2, "through most of the clip, then settles"
+
+
+@pytest.mark.parametrize("prompt", ["", "[Push in]", "[Pan left]", "[Pedestal up, Zoom out]"])
+def test_a_last_frame_alone_is_landed_on_whatever_the_move(prompt: str) -> None:
+    scene = marked_scene()
+    frames = render(None, prompt, last=scene, mode=Mode.FIRST_LAST)
+    assert np.array_equal(frames[-1], scene)
+    path = np.array([centroid(frame, RED) for frame in frames])
+    sizes = np.array([area(frame, RED) for frame in frames])
+    assert np.abs(path - path[-1]).max() > 3 or np.abs(sizes - sizes[-1]).max() > 20, "it moves"
+    if not prompt:
+        # With no command the camera pulls back onto the picture: the feature shrinks.
+        assert sizes[0] > 1.1 * sizes[-1]
+
+
+@pytest.mark.parametrize(("dx", "dy"), [(40, 30), (40, -30), (-40, 30), (-40, -30)])
+@pytest.mark.parametrize("prompt", ["", "[Push in]"])
+def test_a_diagonal_move_between_the_frames_never_smears_an_edge(
+    astronaut: np.ndarray, dx: int, dy: int, prompt: str
+) -> None:
+    # On a diagonal move a corner of an in-between frame is in neither frame; drawn from
+    # past both edges, the painted rings would be smeared into the picture.
+    first = with_ring(_window(astronaut, 100, 100))
+    last = with_ring(_window(astronaut, 100 + dx, 100 + dy))
+    frames = render(first, prompt, last=last, frames=25)
+    assert np.array_equal(frames[0], first) and np.array_equal(frames[-1], last)
+    for index, frame in enumerate(frames):
+        assert ring_inside(frame) == 0, f"frame {index}: an edge is smeared into the picture"
+
+
+def test_tracking_between_frames_eases_along_their_motion(astronaut: np.ndarray) -> None:
+    green = (20, 220, 20)
+    marked = with_markers(astronaut, {(300, 180): green}, half=5)
+    first, last = _window(marked, 60, 80), _window(marked, 140, 80)
+    plain = render(first, "", last=last, frames=25)
+    tracked = render(first, "[Tracking shot]", last=last, frames=25)
+    assert np.array_equal(tracked[0], first) and np.array_equal(tracked[-1], last)
+
+    def travelled(frames: list[np.ndarray], index: int) -> float:
+        return centroid(frames[0], green)[0] - centroid(frames[index], green)[0]
+
+    # The feature travels 80 px. An eased camera lags the steady one early on and leads late.
+    assert travelled(tracked, 6) < travelled(plain, 6) - 4
+    assert travelled(tracked, 18) > travelled(plain, 18) + 2
+
+
+def test_progress_is_reported_as_frames_stream(astronaut: np.ndarray) -> None:
+    seen: list[float] = []
+    first, last = _window(astronaut, 60, 80), _window(astronaut, 90, 90)
+    job = Job(
+        mode=Mode.FIRST_LAST,
+        prompt="",
+        camera_plan=CameraPlan(),
+        width=WIDTH,
+        height=HEIGHT,
+        frame_count=30,
+        first_frame=first,
+        last_frame=last,
+    )
+    frames = MotionEngine().generate(job, seen.append)
+    next(frames)
+    assert seen and seen[-1] < 0.1, "the first frame comes before the rest are made"
+    rest = list(frames)
+    assert len(rest) == 29
+    assert seen == sorted(seen) and seen[-1] == 1.0
+
+
+def test_an_abort_from_progress_stops_the_engine(astronaut: np.ndarray) -> None:
+    class Taken(Exception):
+        pass
+
+    def progress(fraction: float) -> None:
+        if fraction > 0.5:
+            raise Taken
+
+    still = _window(astronaut, 60, 80)
+    job = Job(
+        mode=Mode.IMAGE,
+        prompt="",
+        camera_plan=CameraPlan(),
+        width=WIDTH,
+        height=HEIGHT,
+        frame_count=40,
+        first_frame=still,
+    )
+    made = []
+    with pytest.raises(Taken):
+        for frame in MotionEngine().generate(job, progress):
+            made.append(frame)
+    assert 15 < len(made) < 40
+
+
+def test_the_engine_refuses_what_it_cannot_draw() -> None:
+    engine = MotionEngine()
+    assert engine.name == "motion"
+    text = Job(
+        mode=Mode.TEXT,
+        prompt="a cat",
+        camera_plan=CameraPlan(),
+        width=WIDTH,
+        height=HEIGHT,
+        frame_count=24,
+    )
+    with pytest.raises(EngineFailure, match="motion engine"):
+        list(engine.generate(text, lambda fraction: None))
+    wrong = Job(
+        mode=Mode.IMAGE,
+        prompt="",
+        camera_plan=CameraPlan(),
+        width=WIDTH,
+        height=HEIGHT,
+        frame_count=24,
+        first_frame=np.zeros((10, 10, 3), np.uint8),
+    )
+    with pytest.raises(EngineFailure, match="expected"):
+        list(engine.generate(wrong, lambda fraction: None))
+    engine.close()
+
+
+@pytest.mark.parametrize("name", ["coffee", "rocket", "chelsea"])
+def test_real_photos_animate_without_borders(name: str) -> None:
+    picture = with_ring(cv2.resize(photo(name), (WIDTH, HEIGHT), interpolation=cv2.INTER_AREA))
+    for prompt in ("[Pan right, Pedestal down]", "[Zoom out], [Shake]", "[Truck right]"):
+        for index, frame in enumerate(render(picture, prompt, frames=72)):
+            assert ring_inside(frame) == 0, f"{prompt} frame {index}: looks past the edge"
+
+
+def test_unrelated_pictures_dissolve_instead_of_smearing() -> None:
+    first = cv2.resize(photo("astronaut"), (WIDTH, HEIGHT), interpolation=cv2.INTER_AREA)
+    last = cv2.resize(photo("coffee"), (WIDTH, HEIGHT), interpolation=cv2.INTER_AREA)
+    frames = render(first, "", last=last, frames=25)
+    assert np.array_equal(frames[0], first) and np.array_equal(frames[-1], last)
+    fade = cv2.addWeighted(first, 0.5, last, 0.5, 0)
+    assert psnr(frames[12], fade) > 35
