@@ -36,12 +36,12 @@ def claimed(tmp_path: Path) -> tuple[TaskStore, Claim]:
 
 def test_a_job_that_stops_checking_in_loses_its_lease(tmp_path: Path) -> None:
     store, claim = claimed(tmp_path)
-    terms = LeaseTerms(lease_seconds=0.6, stall_seconds=0.5)
+    terms = LeaseTerms(lease_seconds=0.6, stall_seconds=1.0)
     with LeaseKeeper(store, claim, terms, threading.Event()) as lease:
         for _ in range(5):  # a job that checks in keeps its lease past several leases
             time.sleep(0.3)
             lease.check()
-        time.sleep(1.2)  # then goes silent, as a hung engine would
+        time.sleep(2.0)  # then goes silent, as a hung engine would
         assert lease.lost.is_set()
         with pytest.raises(LeaseLost):
             lease.check()
