@@ -206,7 +206,7 @@ def test_a_redirect_is_a_failure_and_is_not_followed(
     target = receiver.route("/target")
     moved = Reply(307, headers={"Location": target})
     responses = iter([moved, moved])
-    url = receiver.route("/moved", lambda request: next(responses, Reply()))
+    url = receiver.route("/moved", lambda _request: next(responses, Reply()))
     task = conch.submit(url)
     conch.fail()
     [history] = conch.wait_settled(task, 1)
@@ -227,15 +227,17 @@ def test_a_push_gives_up_when_the_window_closes(tmp_path: Path, receiver: Receiv
     assert history.delivery.state is DeliveryState.EXPIRED
     assert len(history.attempts) >= 2 and {a.http_status for a in history.attempts} == {503}
     assert "gave up after" in (history.delivery.outcome or "")
-    # Attempts are scheduled inside the window; one starts at most a poll or so after.
-    assert history.attempts[-1].started_at <= history.delivery.created_at + 0.6 + 0.3
+    # A next attempt is scheduled only while the window is open: every attempt but the last
+    # ended inside it (whatever the machine's load made of the waits in between).
+    end = history.delivery.created_at + 0.6
+    assert all(a.started_at + a.duration < end for a in history.attempts[:-1])
 
 
 def test_a_receiver_slower_than_the_timeout_is_retried_and_never_blocks_other_tasks(
     conch: Installation, receiver: Receiver
 ) -> None:
     answers = iter([Reply(delay=FAST["callback_timeout"] + 1.0)])  # the first never in time
-    slow = conch.submit(receiver.route("/slow", lambda request: next(answers, Reply())))
+    slow = conch.submit(receiver.route("/slow", lambda _request: next(answers, Reply())))
     conch.fail()
     quick = conch.submit(receiver.route("/quick"))
     conch.fail()
@@ -252,7 +254,7 @@ def test_a_2xx_with_a_body_over_the_cap_is_delivered(
     conch: Installation, receiver: Receiver
 ) -> None:
     chatty = Reply(body=b"x" * (4 * MAX_ANSWER_BYTES))
-    task = conch.submit(receiver.route("/chatty", lambda request: chatty))
+    task = conch.submit(receiver.route("/chatty", lambda _request: chatty))
     conch.fail()
     [history] = conch.wait_settled(task, 1)
     assert history.delivery.state is DeliveryState.DELIVERED
@@ -317,7 +319,7 @@ def test_stopping_releases_pushes_in_flight(tmp_path: Path, receiver: Receiver) 
     first = Deliverer(conch.services)
     first.start()
     answers = iter([Reply(delay=3.0)])
-    task = conch.submit(receiver.route("/hang", lambda request: next(answers, Reply())))
+    task = conch.submit(receiver.route("/hang", lambda _request: next(answers, Reply())))
     conch.fail()
     receiver.wait_for_pushes("/hang", 1)
     first.stop()  # mid-request: the push is given back, not left leased
