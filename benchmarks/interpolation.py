@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import math
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -60,7 +61,7 @@ def conch(first: np.ndarray, last: np.ndarray, gap: int) -> list[np.ndarray]:
         first_frame=first,
         last_frame=last,
     )
-    frames = list(_engine.generate(job, lambda fraction: None))
+    frames = list(_engine.generate(job, lambda _fraction: None))
     return frames[1:-1]
 
 
@@ -82,8 +83,17 @@ def clip_cases(stride: int) -> Iterator[tuple[str, int, list[Triple]]]:
         yield f"clip, gap {gap} ({len(pairs)} pairs)", gap, triples
 
 
+@dataclass(frozen=True)
+class View:
+    """The camera's view of a photo: the frame size, its centre and the lens's focal length."""
+
+    size: tuple[int, int]
+    centre: tuple[float, float]
+    focal: float
+
+
 # A camera move: clip time t in [0, 1] -> sampling map from the frame to the photo.
-Move = Callable[[float, float, tuple[float, float], tuple[int, int]], np.ndarray]
+Move = Callable[[float, View], np.ndarray]
 
 
 def _shift(dx: float, dy: float) -> np.ndarray:
@@ -95,38 +105,33 @@ def _zoom_about(centre: tuple[float, float], scale: float) -> np.ndarray:
     return _shift(cx, cy) @ np.diag([1 / scale, 1 / scale, 1.0]) @ _shift(-cx, -cy)
 
 
-def _pan(t: float, focal: float, centre: tuple[float, float], size: tuple[int, int]) -> np.ndarray:
+def _pan(t: float, view: View) -> np.ndarray:
     angle = math.radians(5.0) * t
-    k = np.array([[focal, 0, centre[0]], [0, focal, centre[1]], [0, 0, 1.0]])
+    (cx, cy), focal = view.centre, view.focal
+    k = np.array([[focal, 0, cx], [0, focal, cy], [0, 0, 1.0]])
     turn = np.array(
         [[math.cos(angle), 0, math.sin(angle)], [0, 1, 0], [-math.sin(angle), 0, math.cos(angle)]]
     )
     return k @ turn @ np.linalg.inv(k)
 
 
-def _truck(
-    t: float, focal: float, centre: tuple[float, float], size: tuple[int, int]
-) -> np.ndarray:
-    return _shift(0.1 * size[0] * t, 0.0)
+def _truck(t: float, view: View) -> np.ndarray:
+    return _shift(0.1 * view.size[0] * t, 0.0)
 
 
-def _pedestal(
-    t: float, focal: float, centre: tuple[float, float], size: tuple[int, int]
-) -> np.ndarray:
-    return _shift(0.0, -0.1 * size[1] * t)
+def _pedestal(t: float, view: View) -> np.ndarray:
+    return _shift(0.0, -0.1 * view.size[1] * t)
 
 
-def _zoom(t: float, focal: float, centre: tuple[float, float], size: tuple[int, int]) -> np.ndarray:
+def _zoom(t: float, view: View) -> np.ndarray:
     # A zoom lens at constant speed: the focal length grows linearly to 1.3x.
-    return _zoom_about(centre, 1.0 + 0.3 * t)
+    return _zoom_about(view.centre, 1.0 + 0.3 * t)
 
 
-def _push_in(
-    t: float, focal: float, centre: tuple[float, float], size: tuple[int, int]
-) -> np.ndarray:
+def _push_in(t: float, view: View) -> np.ndarray:
     # A dolly at constant speed toward a wall: magnification 1 / (1 - travel), 1.3x at the end.
     travel = (1 - 1 / 1.3) * t
-    return _zoom_about(centre, 1.0 / (1.0 - travel))
+    return _zoom_about(view.centre, 1.0 / (1.0 - travel))
 
 
 MOVES: dict[str, Move] = {
@@ -148,11 +153,11 @@ def _photo_triple(photo: np.ndarray, move: Move) -> Triple:
     height, width = photo.shape[:2]
     size = (round(width * CROP / 2) * 2, round(height * CROP / 2) * 2)
     centre = ((size[0] - 1) / 2, (size[1] - 1) / 2)
-    focal = 0.5 * max(size) / math.tan(math.radians(30))
+    view = View(size, centre, focal=0.5 * max(size) / math.tan(math.radians(30)))
     offset = _shift((width - size[0]) / 2, (height - size[1]) / 2)
     views = []
     for k in range(PHOTO_GAP + 1):
-        sampling = offset @ move(k / PHOTO_GAP, focal, centre, size)
+        sampling = offset @ move(k / PHOTO_GAP, view)
         views.append(
             cv2.warpPerspective(
                 photo,

@@ -17,6 +17,7 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from typing_extensions import override
 
 ENV_PREFIX = "CONCH_"
 CONFIG_ENV = "CONCH_CONFIG"
@@ -92,6 +93,7 @@ class Settings(BaseSettings):
         return [network.strip() for network in networks]
 
     @classmethod
+    @override
     def settings_customise_sources(
         cls,
         settings_cls: type[BaseSettings],

@@ -160,7 +160,7 @@ def test_a_failed_handshake_refuses_the_submit_and_creates_no_task(
     server: LiveConch, receiver: Receiver, prefix: str
 ) -> None:
     key = server.create_key(f"refused{prefix}")
-    wrong = receiver.route("/wrong-echo", lambda request: Reply(body=b'{"challenge": "no"}'))
+    wrong = receiver.route("/wrong-echo", lambda _request: Reply(body=b'{"challenge": "no"}'))
     with receiving("127.0.0.2") as elsewhere:
         refused_address = elsewhere.route("/hook")
         cases = {
@@ -223,7 +223,7 @@ def test_chanjing_pushes_its_task_objects_to_callback(
     with chanjing_client(server, credentials) as client:
         refused = client.post(
             "/open/v1/ai_creation/task/submit",
-            json={**body, "callback": receiver.route("/cj-wrong", lambda r: Reply(body=b"{}"))},
+            json={**body, "callback": receiver.route("/cj-wrong", lambda _r: Reply(body=b"{}"))},
         ).json()
         assert refused["code"] == 40000, refused
         assert refused["msg"].startswith("callback: the callback handshake failed: ")

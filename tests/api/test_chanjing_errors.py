@@ -248,6 +248,8 @@ def test_unknown_and_missing_unique_ids(client: httpx.Client) -> None:
         message = refused(client.get(ONE, params={"unique_id": unique_id}), BAD_PARAMS)
         assert f"unique_id: no task {unique_id}" in message
     assert "unique_id: is required" in refused(client.get(ONE), BAD_PARAMS)
+    empty = client.get(ONE, params={"unique_id": ""})
+    assert "unique_id: is required" in refused(empty, BAD_PARAMS)
 
 
 def test_calls_without_a_valid_token_are_10400(conch: LiveConch, urls: Urls) -> None:

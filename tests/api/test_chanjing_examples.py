@@ -94,7 +94,7 @@ def finished(
     return {name: wait_chanjing(client, sent.json()["data"]) for name, sent in submitted.items()}
 
 
-def test_access_token_answers_as_documented(conch: LiveConch, token: str) -> None:
+def test_access_token_answers_as_documented(conch: LiveConch) -> None:
     credentials = create_chanjing_key(conch, "token shape")
     answer = chanjing_token(conch, credentials)
     assert set(answer) == {"trace_id", "code", "msg", "data"}

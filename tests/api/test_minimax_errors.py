@@ -61,7 +61,7 @@ def image(u: Urls, **changes: Any) -> Body:
 
 # (case, body from image URLs, expected status_code, fragments the message must contain)
 CASES: list[tuple[str, Callable[[Urls], Body], int, list[str]]] = [
-    ("no model", lambda u: {"prompt": "a cat"}, 2013, ["model: is required"]),
+    ("no model", lambda _u: {"prompt": "a cat"}, 2013, ["model: is required"]),
     (
         "unknown model",
         lambda u: image(u, model="Hailuo-99"),
@@ -107,7 +107,7 @@ CASES: list[tuple[str, Callable[[Urls], Body], int, list[str]]] = [
     ("duration is a number", lambda u: image(u, duration="six"), 2013, ["duration:", "'six'"]),
     (
         "2.3-Fast needs a first frame",
-        lambda u: {"model": "MiniMax-Hailuo-2.3-Fast", "prompt": "x"},
+        lambda _u: {"model": "MiniMax-Hailuo-2.3-Fast", "prompt": "x"},
         2013,
         ["model:", "does not offer text-to-video", "first_frame_image"],
     ),
@@ -145,13 +145,13 @@ CASES: list[tuple[str, Callable[[Urls], Body], int, list[str]]] = [
     ),
     (
         "text to video needs a prompt",
-        lambda u: {"model": "T2V-01", "prompt": "  "},
+        lambda _u: {"model": "T2V-01", "prompt": "  "},
         2013,
         ["prompt: is required for text-to-video"],
     ),
     (
         "the motion engine cannot invent pictures",
-        lambda u: {"model": "MiniMax-Hailuo-02", "prompt": "a cat"},
+        lambda _u: {"model": "MiniMax-Hailuo-02", "prompt": "a cat"},
         2013,
         ["text-to-video needs a generative engine", "motion engine", "diffusion"],
     ),
@@ -327,6 +327,9 @@ def test_unknown_ids_are_refused(api: httpx.Client) -> None:
         ("/v1/files/retrieve", {"file_id": "456"}, "file_id: no file 456"),
         ("/v1/files/retrieve", {"file_id": "abc"}, "file_id: must be a number, got 'abc'"),
         ("/v1/query/video_generation", {}, "task_id: is required"),
+        ("/v1/query/video_generation", {"task_id": ""}, "task_id: is required"),
+        ("/v1/query/video_generation", {"task_id": " "}, "task_id: is required"),
+        ("/v1/files/retrieve", {"file_id": ""}, "file_id: is required"),
     ):
         resp = api.get(path, params=params).json()["base_resp"]
         assert resp["status_code"] == 2013 and fragment in resp["status_msg"], resp

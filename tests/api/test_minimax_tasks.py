@@ -12,13 +12,12 @@ import pytest
 
 from conch.api.files import sign_link
 from conch.media.video import probe
-from support.files_http import FileServer
 from support.live import LiveConch, wait_for_task
 from support.photos import data_url, encode, photo
 
 
 @pytest.fixture(scope="module")
-def finished(api_module: httpx.Client, files: FileServer) -> dict[str, Any]:
+def finished(api_module: httpx.Client) -> dict[str, Any]:
     """An image-to-video task from a data URL (rocket, 640x427 -> 1152x768), finished."""
     body = {
         "model": "MiniMax-Hailuo-2.3",

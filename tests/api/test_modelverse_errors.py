@@ -266,5 +266,6 @@ def test_unknown_and_missing_task_ids(conch: LiveConch, fresh_key: str) -> None:
             answer = client.get("/v1/tasks/status", params={"task_id": task_id})
             message = assert_error(answer, (404, "invalid_request_error", "not_found"), "task_id")
             assert f"task_id: no task {task_id}" in message
-        answer = client.get("/v1/tasks/status")
-        assert "task_id: is required" in assert_error(answer, INVALID, "task_id")
+        for params in ({}, {"task_id": ""}):
+            answer = client.get("/v1/tasks/status", params=params)
+            assert "task_id: is required" in assert_error(answer, INVALID, "task_id")

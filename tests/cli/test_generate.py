@@ -114,7 +114,7 @@ def test_generate_against_a_server_chosen_by_a_profile(
 
 
 def test_a_refusal_is_reported_in_the_providers_words(
-    tmp_path: Path, server: LiveConch, frames: dict[str, Path], env: dict[str, str]
+    server: LiveConch, frames: dict[str, Path], env: dict[str, str]
 ) -> None:
     failed = subprocess.run(
         [*CONCH, "generate", "--first-frame", str(frames["photo"]), "--server", server.base_url,
@@ -135,9 +135,7 @@ def test_a_refusal_is_reported_in_the_providers_words(
         (["--profile", "nobody"], "no profiles file"),
     ],
 )
-def test_usage_errors_say_what_to_do(
-    args: list[str], message: str, env: dict[str, str], tmp_path: Path
-) -> None:
+def test_usage_errors_say_what_to_do(args: list[str], message: str, env: dict[str, str]) -> None:
     result = CliRunner().invoke(main, ["generate", *args, "--prompt", "x"], env=env)
     assert result.exit_code == 2, result.output
     assert message in result.output

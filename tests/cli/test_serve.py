@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
 from conch.client.local import LOCAL_OWNER
 from conch.config import Settings
@@ -15,10 +19,44 @@ from support.live import SERVER_ENV, LiveConch, owner_id, task_store, wait_for_t
 from support.photos import clip_frame, encode
 
 
+def _try_it(log: str) -> str:
+    """The banner's try-it lines, as a reader copies them."""
+    block = log.split("Try it:", 1)[1].split("It answers a task_id", 1)[0]
+    return "\n".join(line.strip() for line in block.splitlines() if line.startswith("  "))
+
+
+def _paste(lines: str) -> dict[str, Any]:
+    """Run the lines in a shell with no CONCH_API_KEY set; the JSON they printed."""
+    env = {name: value for name, value in os.environ.items() if name != "CONCH_API_KEY"}
+    shell = subprocess.run(
+        ["bash", "-c", lines], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert shell.returncode == 0, shell.stderr
+    answer: dict[str, Any] = json.loads(shell.stdout)
+    return answer
+
+
+def test_the_printed_try_it_lines_make_a_video_when_pasted_offline(tmp_path: Path) -> None:
+    # Only the server's own loopback may be fetched; the lines need nothing else.
+    server = LiveConch(tmp_path, {"CONCH_WORKERS": "1"})
+    with server:
+        first = _try_it(server.log())
+        answer = _paste(first)
+        assert answer["base_resp"]["status_code"] == 0, answer
+        key = re.findall(r"sk-conch-[\w-]+", first)[0]
+        with server.client(key) as client:
+            assert wait_for_task(client, answer["task_id"])["status"] == "Success"
+    assert "public addresses only" in server.log()
+    with server:  # a later start: the key is not known any more, the lines make one
+        later = _try_it(server.log().split("is serving")[-1])
+        assert "sk-conch-" not in later
+        assert _paste(later)["base_resp"]["status_code"] == 0
+
+
 def test_first_start_prints_a_working_key_once(tmp_path: Path) -> None:
     server = LiveConch(tmp_path, SERVER_ENV)
     with server:
-        printed = sorted(set(re.findall(r"sk-conch-[\w-]+", server.log())))
+        printed = re.findall(r"sk-conch-[\w-]+", server.log())
         assert len(printed) == 1, server.log()
         assert f"{server.base_url}/docs" in server.log()
         with server.client(printed[0]) as client:

@@ -3,6 +3,7 @@ and on a live server, in a dialect that lists tasks and in one that does not."""
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
@@ -15,6 +16,7 @@ import pytest
 from sqlalchemy import select
 
 from client.cutting_proxy import CuttingProxy
+from client.stub_server import StubServer
 from conch.client import Client
 from conch.client.download import part_path
 from conch.client.local import LocalClient
@@ -58,8 +60,11 @@ def test_a_queued_local_task_is_listed_then_run_here_by_download(
     with LocalClient(Settings(data_dir=data)) as local:
         task_id = local.submit(model="I2V-01", first_frame=encode(photo("rocket")))
     where = ("--data-dir", str(data))
-    listed = conch_command("tasks", "list", *where, env=env).stdout.split("\t")
-    assert [listed[0], listed[1].strip()] == [task_id, "queued"]
+    header, line = conch_command("tasks", "list", *where, env=env).stdout.splitlines()
+    assert header.split() == [
+        "TASK", "ID", "STATUS", "MODEL", "MODE", "SECONDS", "RESOLUTION", "CREATED", "PROMPT"
+    ]  # fmt: skip
+    assert line.split()[:6] == [task_id, "queued", "I2V-01", "image-to-video", "6", "720P"]
     out = tmp_path / "rocket.mp4"
     done = conch_command("tasks", "download", task_id, "-o", str(out), *where, env=env)
     assert done.stdout.strip() == str(out)
@@ -99,27 +104,65 @@ def test_chanjing_tasks_are_listed_shown_and_downloaded_from_a_server(
     assert probe(out).frames == 144
 
 
-def test_minimax_tasks_are_listed_from_the_journal_of_this_machine(
+def test_every_task_of_the_key_is_listed_from_a_conch_server_a_page_at_a_time(
     tmp_path: Path, server: LiveConch, env: dict[str, str]
 ) -> None:
-    key = server.create_key("journal")
+    key = server.create_key("listing")
+    with server.client(key) as api:  # not through this CLI: it is listed all the same
+        body = {"model": "I2V-01", "prompt": "a rocket on its pad [Push in]"}
+        first = api.post("/v1/video_generation", json={**body, "first_frame_image": _data_url()})
     image = tmp_path / "coffee.jpg"
     image.write_bytes(encode(photo("coffee")))
     chosen = ("--server", server.base_url, "--api-key", key)
     made = conch_command(
-        "generate", "--model", "I2V-01", "--first-frame", str(image),
-        "-o", str(tmp_path / "coffee.mp4"), *chosen, env=env,
+        "generate", "--model", "I2V-01", "--first-frame", str(image), "--prompt", "coffee",
+        "-o", str(tmp_path / "coffee.mp4"), *chosen, env={"CONCH_JOURNAL": "/nonexistent/j"},
     )  # fmt: skip
-    assert made.stdout.strip() == str(tmp_path / "coffee.mp4")
-    listed = conch_command("tasks", "list", *chosen, env=env).stdout.strip().split("\t")
-    assert listed[1].strip() == "succeeded" and listed[2] == "Success"
-    elsewhere = conch_command("tasks", "list", *chosen, env={"CONCH_JOURNAL": "/nonexistent"})
-    assert elsewhere.stdout == "" and "no tasks submitted from this machine" in elsewhere.stderr
+    second = re.search(r"task (\d+) accepted", made.stderr)[1]  # type: ignore[index]
+    listed = conch_command("tasks", "list", "--json", *chosen, env=env).stdout.splitlines()
+    tasks = [json.loads(line) for line in listed]
+    assert [task["task_id"] for task in tasks] == [second, first.json()["task_id"]]
+    assert tasks[0]["state"] == "succeeded" and tasks[0]["prompt"] == "coffee"
+    assert tasks[1]["prompt"] == body["prompt"] and tasks[1]["model"] == "I2V-01"
+    page = conch_command("tasks", "list", "--limit", "1", *chosen, env=env)
+    assert page.stdout.splitlines()[1].split()[0] == second
+    assert f"more: conch tasks list --after {second}" in page.stderr
+    rest = conch_command("tasks", "list", "--limit", "1", "--after", second, *chosen, env=env)
+    assert rest.stdout.splitlines()[1].split()[0] == first.json()["task_id"]
+    assert "more:" not in rest.stderr
     missing = subprocess.run(
         [*CONCH, "tasks", "download", "999", *chosen],
         capture_output=True, text=True, env={**os.environ, **env}, timeout=60,
     )  # fmt: skip
     assert missing.returncode == 1 and "no task 999" in missing.stderr
+
+
+def _data_url() -> str:
+    return "data:image/jpeg;base64," + base64.b64encode(encode(photo("rocket"))).decode()
+
+
+def test_a_server_without_a_task_list_falls_back_to_this_machines_journal(
+    env: dict[str, str],
+) -> None:
+    with StubServer(404, {"detail": "Not Found"}) as stub:  # MiniMax itself: no list call
+        listed = conch_command(
+            "tasks", "list", "--server", stub.base_url, "--api-key", "k", env=env
+        )
+    assert "the server has no task list" in listed.stderr
+    assert "showing the tasks this machine submitted to it" in listed.stderr
+    assert listed.stdout == ""
+
+
+def test_reading_a_data_dir_that_does_not_exist_names_it_and_creates_nothing(
+    tmp_path: Path,
+) -> None:
+    for command in (["tasks", "list"], ["tasks", "show", "1"], ["keys", "list"]):
+        result = subprocess.run(
+            [*CONCH, *command], capture_output=True, text=True, cwd=tmp_path, timeout=60
+        )  # fmt: skip
+        assert result.returncode == 2, result
+        assert f"no conch data dir at {tmp_path / 'var'}" in result.stderr
+        assert list(tmp_path.iterdir()) == []
 
 
 def test_download_without_o_resumes_the_part_generate_left_where_it_left_it(
@@ -155,7 +198,7 @@ def test_download_without_o_resumes_the_part_generate_left_where_it_left_it(
 
 
 def test_processes_on_one_chanjing_app_share_one_token(
-    server: LiveConch, env: dict[str, str], tmp_path: Path
+    server: LiveConch, env: dict[str, str]
 ) -> None:
     app = create_chanjing_key(server, "two-processes")
     listing = [

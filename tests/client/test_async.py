@@ -79,7 +79,7 @@ async def test_async_calls_run_side_by_side_and_refuse_like_the_blocking_ones(
 
 @pytest.mark.anyio
 async def test_chanjing_calls_side_by_side_share_one_token(
-    conch: LiveConch, key: str, frames: Frames
+    conch: LiveConch, frames: Frames
 ) -> None:
     app = create_chanjing_key(conch, "side-by-side")
     submitter = Client(

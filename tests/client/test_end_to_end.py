@@ -79,7 +79,7 @@ def test_a_task_is_resumed_from_its_id_by_a_new_client(
 
 
 def test_one_task_is_the_same_task_in_minimax_and_quickrouter(
-    conch: LiveConch, key: str, frames: Frames, tmp_path: Path
+    conch: LiveConch, key: str, frames: Frames
 ) -> None:
     with sdk_client(conch, "minimax", key) as minimax:
         task_id = minimax.submit(model="I2V-01", first_frame=str(frames.photo))

@@ -202,7 +202,7 @@ def test_a_second_download_to_the_same_output_is_refused_not_mixed_in(
     writing, go_on = threading.Event(), threading.Event()
     first: list[Video | BaseException] = []
 
-    def slow(done: int, total: int | None) -> None:
+    def slow(_done: int, _total: int | None) -> None:
         if not writing.is_set():  # pause mid-way, bytes half written, the part held
             writing.set()
             go_on.wait(30)

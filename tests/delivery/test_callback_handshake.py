@@ -64,7 +64,7 @@ def test_a_key_with_a_signing_secret_signs_the_handshake(receiver: Receiver) -> 
 
 
 def test_a_receiver_slower_than_3_s_is_refused(receiver: Receiver) -> None:
-    url = receiver.route("/slow", lambda request: Reply(delay=HANDSHAKE_SECONDS + 1.5))
+    url = receiver.route("/slow", lambda _request: Reply(delay=HANDSHAKE_SECONDS + 1.5))
     started = time.monotonic()
     message = refusal(url)
     assert time.monotonic() - started < HANDSHAKE_SECONDS + 1
@@ -72,14 +72,14 @@ def test_a_receiver_slower_than_3_s_is_refused(receiver: Receiver) -> None:
 
 
 def test_a_wrong_echo_is_refused(receiver: Receiver) -> None:
-    url = receiver.route("/wrong", lambda request: Reply(body=b'{"challenge": "not-it"}'))
+    url = receiver.route("/wrong", lambda _request: Reply(body=b'{"challenge": "not-it"}'))
     assert "echoed a different challenge ('not-it')" in refusal(url)
 
 
 def test_an_answer_without_the_challenge_is_refused(receiver: Receiver) -> None:
-    url = receiver.route("/ok", lambda request: Reply(body=b'{"status": "success"}'))
+    url = receiver.route("/ok", lambda _request: Reply(body=b'{"status": "success"}'))
     assert 'not a JSON object with a "challenge" field' in refusal(url)
-    url = receiver.route("/text", lambda request: Reply(body=b"OK"))
+    url = receiver.route("/text", lambda _request: Reply(body=b"OK"))
     assert 'not a JSON object with a "challenge" field' in refusal(url)
 
 
@@ -92,7 +92,7 @@ def test_an_error_status_is_refused_even_with_the_echo(receiver: Receiver, statu
 
 def test_a_redirect_is_not_followed(receiver: Receiver) -> None:
     target = receiver.route("/target")
-    url = receiver.route("/moved", lambda request: Reply(302, headers={"Location": target}))
+    url = receiver.route("/moved", lambda _request: Reply(302, headers={"Location": target}))
     message = refusal(url)
     assert "HTTP 302, a redirect to" in message and "follow no redirects" in message
     assert receiver.requests("/target") == []
@@ -117,13 +117,13 @@ def test_a_compressed_or_oversized_answer_is_refused(receiver: Receiver) -> None
 
 def test_a_304_is_an_error_status_not_a_redirect(receiver: Receiver) -> None:
     not_modified = Reply(304, body=b"", headers={"Location": "/x"})
-    message = refusal(receiver.route("/cached", lambda request: not_modified))
+    message = refusal(receiver.route("/cached", lambda _request: not_modified))
     assert "the receiver answered HTTP 304;" in message and "redirect" not in message
 
 
 def test_a_redirects_location_is_shown_without_its_secrets(receiver: Receiver) -> None:
     target = "https://user:pw@elsewhere.example/hook?token=s3cret"
-    url = receiver.route("/moved", lambda request: Reply(302, headers={"Location": target}))
+    url = receiver.route("/moved", lambda _request: Reply(302, headers={"Location": target}))
     message = refusal(url)
     assert "a redirect to 'https://elsewhere.example/hook'" in message
     assert "s3cret" not in message and "pw@" not in message

@@ -118,7 +118,7 @@ def test_the_push_commits_and_rolls_back_with_the_status_change(world: World) ->
     claim = world.tasks.claim("runner", 30)
     assert claim is not None
 
-    def broken(conn: Connection, task: Task) -> None:
+    def broken(_conn: Connection, _task: Task) -> None:
         raise RuntimeError("the transaction fails after the push was written")
 
     world.tasks.hooks.append(broken)

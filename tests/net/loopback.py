@@ -123,7 +123,7 @@ class FakeDns:
     def add(self, host: str, *answers: Sequence[str]) -> None:
         self.answers[host] = list(answers)
 
-    async def __call__(self, host: str, port: int) -> list[IPAddress]:
+    async def __call__(self, host: str, _port: int) -> list[IPAddress]:
         self.lookups.append(host)
         queue = self.answers.get(host)
         if not queue:

@@ -91,9 +91,9 @@ def test_an_older_database_gets_the_gone_index(database_url: str) -> None:
     engine.dispose()
 
 
-@pytest.mark.parametrize("attempt", range(3))  # a race shows on some runs: try a few times
+@pytest.mark.parametrize("_attempt", range(3))  # a race shows on some runs: try a few times
 def test_two_servers_migrating_one_postgresql_at_once_both_start(
-    postgres_url: str, attempt: int
+    postgres_url: str, _attempt: int
 ) -> None:
     start = threading.Barrier(2)
     opened: list[Engine] = []

@@ -218,7 +218,7 @@ def test_list_filters_and_counts(store: TaskStore, owner: int, clock: Clock) -> 
 def test_hooks_run_in_the_same_transaction(store: TaskStore, owner: int) -> None:
     seen: list[TaskStatus] = []
 
-    def record(conn: Connection, task: Task) -> None:
+    def record(_conn: Connection, task: Task) -> None:
         seen.append(task.status)
         if task.status is TaskStatus.PROCESSING:
             raise RuntimeError("the hook failed")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from conch import __version__
-from conch.api import chanjing, files, minimax, modelverse
+from conch.api import chanjing, files, minimax, modelverse, native
 from conch.api.limits import BodyLimitMiddleware
 from conch.api.tracing import TraceIdMiddleware
 from conch.delivery import routes as deliveries
@@ -19,7 +20,9 @@ DESCRIPTION = (
 
 def create_app(services: Services) -> FastAPI:
     """The app serving ``services``; the caller owns their lifetime."""
-    app = FastAPI(title="conch", version=__version__, description=DESCRIPTION)
+    # The docs pages load Swagger UI and ReDoc from files conch serves itself, not from a CDN,
+    # so they work offline and behind a firewall.
+    app = FastAPIOffline(title="conch", version=__version__, description=DESCRIPTION)
     app.state.services = services
     app.add_middleware(BodyLimitMiddleware, limit=services.settings.max_request_bytes)
     app.add_middleware(TraceIdMiddleware)
@@ -28,6 +31,9 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(quickrouter, prefix=minimax.QUICKROUTER_PREFIX)
     app.include_router(modelverse.router())
     app.include_router(chanjing.router())
+    app.include_router(native.router())
+    # A client whose base URL is QuickRouter's (…/minimax) finds conch's task list there too.
+    app.include_router(native.router(), prefix=minimax.QUICKROUTER_PREFIX, include_in_schema=False)
     app.include_router(deliveries.router())
     app.include_router(files.router)
     return app

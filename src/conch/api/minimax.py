@@ -61,7 +61,7 @@ def base_resp(error: ConchError) -> dict[str, Any]:
     return {"status_code": STATUS_CODES[error.code], "status_msg": error.message()}
 
 
-def render_error(error: ConchError, request: Request) -> Response:
+def render_error(error: ConchError, _request: Request) -> Response:
     # MiniMax answers business errors with HTTP 200; the code is in base_resp.
     return JSONResponse({"base_resp": base_resp(error)})
 
@@ -175,6 +175,8 @@ def query_body(task: Task) -> dict[str, Any]:
 
 
 def _file_id(value: str) -> int:
+    if not value.strip():
+        raise InvalidParams("is required", field="file_id")
     file_id = parse_id(value)
     if file_id is None:
         raise InvalidParams(f"must be a number, got {value!r}", field="file_id")

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from conch.api.json_body import read_as_json
 from conch.api.limits import declared_too_large
 from conch.domain.errors import ConchError, Internal, InvalidParams, MalformedRequest
 
@@ -37,6 +38,8 @@ def dialect_route(render_error: ErrorRenderer) -> type[APIRoute]:
                 if too_large is not None:
                     return render_error(too_large, request)
                 try:
+                    if self.body_field is not None:
+                        request = await read_as_json(request)
                     return await handler(request)
                 except ConchError as error:
                     return render_error(error, request)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from conch.cli.options import data_dir_option, settings_from
+from conch.cli.options import data_dir_option, require_data_dir, settings_from
 from conch.delivery.routes import delivery_view
 from conch.store.db import open_database
 from conch.store.outbox import Attempt, DeliveryHistory, Outbox
@@ -25,6 +25,7 @@ from conch.store.outbox import Attempt, DeliveryHistory, Outbox
 def deliveries(task_id: str, data_dir: Path | None, as_json: bool) -> None:
     """Show the callback pushes of task TASK_ID (its id, or its uuid / unique_id)."""
     settings = settings_from(data_dir=data_dir)
+    require_data_dir(settings)
     outbox = Outbox(open_database(settings.database))
     found = outbox.task_id_for(task_id)
     if found is None:

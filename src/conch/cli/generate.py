@@ -133,7 +133,7 @@ def video_path(task_id: str, output: Path | None) -> Path:
 @click.option("--watermark", is_flag=True, help="Add the visible AIGC watermark.")
 @output_option
 @timeout_option
-@service_options
+@service_options(in_process="the video is made in this process, on --data-dir")
 def generate(
     first_frame: str | None,
     last_frame: str | None,

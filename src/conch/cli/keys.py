@@ -7,13 +7,17 @@ from pathlib import Path
 
 import click
 
-from conch.cli.options import data_dir_option, settings_from
+from conch.cli.options import data_dir_option, require_data_dir, settings_from
 from conch.delivery.signing import new_secret
 from conch.services import Services
 
 
-def _services(data_dir: Path | None) -> Services:
-    return Services.open(settings_from(data_dir=data_dir))
+def _services(data_dir: Path | None, *, create: bool = False) -> Services:
+    """The data dir's services; only a command that creates a key may create the data dir."""
+    settings = settings_from(data_dir=data_dir)
+    if not create:
+        require_data_dir(settings)
+    return Services.open(settings)
 
 
 @click.group()
@@ -36,7 +40,7 @@ def keys() -> None:
 @data_dir_option
 def create(name: str, chanjing: bool, signing_secret: bool, data_dir: Path | None) -> None:
     """Create a key; the key itself is printed alone on the last line (and never again)."""
-    services = _services(data_dir)
+    services = _services(data_dir, create=True)
     record, key = services.keys.create(name)
     click.echo(f"created key {record.id} ({record.name})", err=True)
     if signing_secret:

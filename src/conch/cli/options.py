@@ -32,6 +32,22 @@ timeout_option = click.option(
 )
 
 
+class MissingDataDir(click.ClickException):
+    """A command that only reads was pointed at a data dir that does not exist."""
+
+    exit_code = 2
+
+
+def require_data_dir(settings: Settings) -> None:
+    """Refuse to read a data dir that does not exist (reading never creates one)."""
+    folder = settings.data_dir.resolve()
+    if not folder.is_dir():
+        raise MissingDataDir(
+            f"no conch data dir at {folder}: nothing has run there. Pass --data-dir (or set "
+            "CONCH_DATA_DIR) to the folder `conch serve` uses, or --server to ask a server"
+        )
+
+
 def settings_from(**options: Any) -> Settings:
     """Settings with the options that were given on the command line applied on top."""
     given = {name: value for name, value in options.items() if value is not None}

@@ -37,7 +37,7 @@ from typing import Any, TypeVar
 import click
 from click.core import ParameterSource
 
-from conch.cli.options import data_dir_option, settings_from
+from conch.cli.options import data_dir_option, require_data_dir, settings_from
 from conch.client import Client, Dialect
 from conch.client.journal import service_label
 from conch.client.local import LocalClient
@@ -197,48 +197,62 @@ def choose(ctx: click.Context, given: dict[str, Any]) -> ServiceChoice:
     return ServiceChoice(**{k: v for k, v in chosen.items() if k != "data_dir"})
 
 
-def service_options(command: F) -> F:
-    """Add the service-choosing options to a command, which receives ``service``."""
+def service_options(*, in_process: str, reads: bool = False) -> Callable[[F], F]:
+    """Add the service-choosing options to a command, which receives ``service``.
 
-    @functools.wraps(command)
-    def chosen(*args: Any, **kwargs: Any) -> Any:
-        given = {name: kwargs.pop(name) for name in _OPTION_NAMES}
-        service = choose(click.get_current_context(), given)
-        return command(*args, service=service, **kwargs)
+    ``in_process`` says, for this command's help, what happens with no server chosen. A
+    command that only ``reads`` never creates the data dir: a missing one is an error.
+    """
 
-    for option in reversed(_OPTIONS):
-        chosen = option(chosen)
-    return chosen  # type: ignore[return-value]
+    def decorate(command: F) -> F:
+        @functools.wraps(command)
+        def chosen(*args: Any, **kwargs: Any) -> Any:
+            given = {name: kwargs.pop(name) for name in _OPTION_NAMES}
+            service = choose(click.get_current_context(), given)
+            if reads and service.in_process:
+                require_data_dir(settings_from(data_dir=service.data_dir))
+            return command(*args, service=service, **kwargs)
+
+        for option in reversed(_options(in_process)):
+            chosen = option(chosen)
+        return chosen  # type: ignore[return-value]
+
+    return decorate
 
 
 _PRESET_NAMES = ", ".join(PRESETS)
-_OPTIONS = (
-    click.option(
-        "--server",
-        envvar="CONCH_SERVER",
-        help=f"The service: a base URL or a preset ({_PRESET_NAMES}) [env CONCH_SERVER]. "
-        "Without it (and --profile), the video is made in this process.",
-    ),
-    click.option(
-        "--dialect",
-        type=click.Choice([dialect.value for dialect in Dialect]),
-        envvar="CONCH_DIALECT",
-        help="The server's API dialect [env CONCH_DIALECT; the preset's, else minimax].",
-    ),
-    click.option("--api-key", envvar="CONCH_API_KEY", help="The API key [env CONCH_API_KEY]."),
-    click.option(
-        "--app-id", envvar="CONCH_APP_ID", help="Chanjing: the app's app_id [env CONCH_APP_ID]."
-    ),
-    click.option(
-        "--secret-key",
-        envvar="CONCH_SECRET_KEY",
-        help="Chanjing: the app's secret_key [env CONCH_SECRET_KEY].",
-    ),
-    click.option(
-        "--profile",
-        envvar="CONCH_PROFILE",
-        help=f"A named service from the profiles file [env CONCH_PROFILE; ${PROFILES_ENV}].",
-    ),
-    data_dir_option,
-)
+
+
+def _options(in_process: str) -> tuple[Callable[[F], F], ...]:
+    return (
+        click.option(
+            "--server",
+            envvar="CONCH_SERVER",
+            help=f"The service: a base URL or a preset ({_PRESET_NAMES}) [env CONCH_SERVER]. "
+            f"Without it (and --profile), {in_process}.",
+        ),
+        click.option(
+            "--dialect",
+            type=click.Choice([dialect.value for dialect in Dialect]),
+            envvar="CONCH_DIALECT",
+            help="The server's API dialect [env CONCH_DIALECT; the preset's, else minimax].",
+        ),
+        click.option("--api-key", envvar="CONCH_API_KEY", help="The API key [env CONCH_API_KEY]."),
+        click.option(
+            "--app-id", envvar="CONCH_APP_ID", help="Chanjing: the app's app_id [env CONCH_APP_ID]."
+        ),
+        click.option(
+            "--secret-key",
+            envvar="CONCH_SECRET_KEY",
+            help="Chanjing: the app's secret_key [env CONCH_SECRET_KEY].",
+        ),
+        click.option(
+            "--profile",
+            envvar="CONCH_PROFILE",
+            help=f"A named service from the profiles file [env CONCH_PROFILE; ${PROFILES_ENV}].",
+        ),
+        data_dir_option,
+    )
+
+
 _OPTION_NAMES = ("server", "dialect", "api_key", "app_id", "secret_key", "profile", "data_dir")

@@ -10,6 +10,7 @@ import click
 import uvicorn
 
 from conch.api.app import create_app
+from conch.cli.banner import greeting
 from conch.cli.options import data_dir_option, settings_from
 from conch.client.local import LOCAL_OWNER
 from conch.config import Settings
@@ -19,12 +20,6 @@ from conch.runner.local import LocalPool
 from conch.services import Services
 
 log = logging.getLogger("conch")
-
-# QuickRouter's first+last-frame example images (public; any https image works).
-EXAMPLE_FIRST_FRAME = (
-    "https://filecdn.minimax.chat/public/fe9d04da-f60e-444d-a2e0-18ae743add33.jpeg"
-)
-EXAMPLE_LAST_FRAME = "https://filecdn.minimax.chat/public/97b7cd08-764e-4b8b-a7bf-87a0bd898575.jpeg"
 
 
 @click.command()
@@ -60,22 +55,10 @@ def serve(host: str | None, port: int | None, data_dir: Path | None, workers: in
 
 
 def _greet(settings: Settings, services: Services) -> None:
-    """Tell a newcomer where to go next: a key, a curl line, the docs."""
-    base = settings.public_url or f"http://{settings.host}:{settings.port}"
-    key = "$CONCH_API_KEY"
+    """Tell a newcomer where to go next: lines to try it (with a key on the first start)."""
+    new_key = None
     if not any(record.name != LOCAL_OWNER for record in services.keys.list()):
-        _, key = services.keys.create("first key")
-        click.echo("\nCreated your first API key (shown once; `conch keys create` makes more):")
-        click.echo(f"\n  {key}\n")
-    curl = (
-        f"curl -s {base}/v1/video_generation -H 'Authorization: Bearer {key}' "
-        '-H \'Content-Type: application/json\' -d \'{"model": "MiniMax-Hailuo-02", '
-        f'"first_frame_image": "{EXAMPLE_FIRST_FRAME}", "last_frame_image": '
-        f'"{EXAMPLE_LAST_FRAME}", "prompt": "A little girl grow up [推进]."}}\''
-    )
-    click.echo(f"conch is starting on {base} with data in {settings.data_dir.resolve()}")
-    click.echo(f"  API docs:   {base}/docs")
-    click.echo(f"  try it:     {curl}")
+        _, new_key = services.keys.create("first key")
     routed = ", ".join(f"{model} -> {route.engine}" for model, route in settings.models.items())
-    click.echo(f"  runners:    {runner_count(settings)} process(es)")
-    click.echo(f"  engines:    {routed or 'every model on the motion engine'}\n")
+    engines = routed or "every model on the motion engine"
+    click.echo(greeting(settings, new_key, runner_count(settings), engines))

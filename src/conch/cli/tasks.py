@@ -1,13 +1,15 @@
 """``conch tasks list | show ID | download ID``: tasks on a server, or in the local data dir.
 
-Against a server whose dialect cannot list tasks (MiniMax, QuickRouter, Modelverse),
-``list`` shows the tasks this machine submitted to it (the journal kept by ``conch
-generate``), each with its status now.
+Against a server, ``list`` pages through every task of the key, newest first: through the
+dialect's own list call (Chanjing) or conch's. A server that has neither (MiniMax itself)
+gets the tasks this machine submitted to it (the journal kept by ``conch generate``), each
+with its status now. In-process, the data dir must exist: reading never creates one.
 """
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -15,10 +17,11 @@ import click
 from conch.cli.generate import run_to_video
 from conch.cli.options import output_option, timeout_option
 from conch.cli.profiles import ServiceChoice, service_options
-from conch.client import Client, Status, Unsupported
+from conch.client import Client, Page, Status, Unsupported
 from conch.client.journal import Journal
 from conch.client.local import LocalClient
 from conch.domain.errors import ConchError
+from conch.wire.native import MAX_PAGE_SIZE
 
 
 @click.group()
@@ -27,24 +30,44 @@ def tasks() -> None:
 
 
 @tasks.command("list")
-@click.option("--limit", type=int, default=20, show_default=True, help="Tasks to show.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per line instead.")
-@service_options
-def list_tasks(limit: int, as_json: bool, service: ServiceChoice) -> None:
-    """The latest tasks, newest first."""
+@click.option(
+    "--limit",
+    type=click.IntRange(1, MAX_PAGE_SIZE),
+    default=20,
+    show_default=True,
+    help="Tasks on the page.",
+)
+@click.option(
+    "--after",
+    metavar="TASK_ID",
+    help="Start after this task: the cursor the page before printed (`more: ...`).",
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per task and line.")
+@service_options(
+    in_process="the tasks in --data-dir are listed, whoever submitted them", reads=True
+)
+def list_tasks(limit: int, after: str | None, as_json: bool, service: ServiceChoice) -> None:
+    """The latest tasks, newest first, a page at a time."""
     with service.open() as client:
         try:
-            found = _latest(client, service, limit)
+            page = _page(client, service, limit, after)
         except ConchError as error:
             raise click.ClickException(str(error)) from error
-    for status in found:
-        click.echo(json.dumps(_summary(status)) if as_json else _line(status))
+    if as_json:
+        for status in page.tasks:
+            click.echo(json.dumps(_summary(status), ensure_ascii=False))
+    elif page.tasks:
+        click.echo("\n".join(table(page.tasks)))
+    else:
+        click.echo("no tasks", err=True)
+    if page.next_after is not None:
+        click.echo(f"more: conch tasks list --after {page.next_after}", err=True)
 
 
 @tasks.command("show")
 @click.argument("task_id")
 @click.option("--json", "as_json", is_flag=True, help="The provider's whole answer, as JSON.")
-@service_options
+@service_options(in_process="the task is read from --data-dir", reads=True)
 def show(task_id: str, as_json: bool, service: ServiceChoice) -> None:
     """A task's status."""
     with service.open() as client:
@@ -64,7 +87,7 @@ def show(task_id: str, as_json: bool, service: ServiceChoice) -> None:
 @click.argument("task_id")
 @output_option
 @timeout_option
-@service_options
+@service_options(in_process="the task is read from --data-dir, and run here if queued", reads=True)
 def download(task_id: str, output: Path | None, timeout: float, service: ServiceChoice) -> None:
     """Wait for a task if it is still running, download its video, print where it went.
 
@@ -91,22 +114,27 @@ def _journal_output(service: ServiceChoice, task_id: str) -> Path | None:
     return Path(entry.output) if entry is not None and entry.output else None
 
 
-def _latest(client: Client | LocalClient, service: ServiceChoice, limit: int) -> list[Status]:
+def _page(
+    client: Client | LocalClient, service: ServiceChoice, limit: int, after: str | None
+) -> Page:
     try:
-        return client.tasks(limit)
-    except Unsupported:
-        pass
+        return client.list(limit, after)
+    except Unsupported as unsupported:
+        if after is not None:
+            raise
+        click.echo(f"{unsupported}; showing the tasks this machine submitted to it", err=True)
+    return Page(_journal_tasks(client, service, limit))
+
+
+def _journal_tasks(
+    client: Client | LocalClient, service: ServiceChoice, limit: int
+) -> list[Status]:
+    """The tasks ``conch generate`` on this machine submitted to the service, as they are now."""
     journal = Journal.default()
     try:
         entries = journal.entries(service.label)[:limit]
     except OSError as error:
         raise click.ClickException(f"cannot read {journal.path}: {error}") from error
-    if not entries:
-        click.echo(
-            f"no tasks submitted from this machine to {service.label} (its dialect has no "
-            "call that lists tasks)",
-            err=True,
-        )
     found = []
     for entry in entries:
         try:
@@ -129,11 +157,46 @@ def _summary(status: Status) -> dict[str, object]:
         "video_urls": list(status.video_urls),
         "failure": failure.message if failure else None,
         "failure_code": failure.provider_code if failure else None,
+        "model": status.model,
+        "mode": status.mode,
+        "duration": status.duration,
+        "resolution": status.resolution,
+        "created_at": status.created_at,
+        "prompt": status.prompt,
     }
 
 
-def _line(status: Status) -> str:
-    detail = status.failure.message if status.failure else ""
-    if status.width and status.height:
-        detail = f"{status.width}x{status.height}"
-    return f"{status.task_id}\t{status.state.value:<9}\t{status.provider_status}\t{detail}"
+COLUMNS = ("TASK ID", "STATUS", "MODEL", "MODE", "SECONDS", "RESOLUTION", "CREATED", "PROMPT")
+PROMPT_SHOWN = 40
+"""Characters of the prompt a list shows."""
+
+
+def table(found: list[Status]) -> list[str]:
+    """A header and a line per task, in aligned columns."""
+    rows = [COLUMNS, *(_row(status) for status in found)]
+    widths = [max(len(row[column]) for row in rows) for column in range(len(COLUMNS) - 1)]
+    return [
+        "  ".join([*(cell.ljust(w) for cell, w in zip(row, widths, strict=False)), row[-1]])
+        for row in rows
+    ]
+
+
+def _row(status: Status) -> tuple[str, ...]:
+    prompt = " ".join((status.prompt or "").split())
+    if len(prompt) > PROMPT_SHOWN:
+        prompt = prompt[: PROMPT_SHOWN - 1] + "…"
+    created = (
+        datetime.fromtimestamp(status.created_at).strftime("%Y-%m-%d %H:%M")
+        if status.created_at is not None
+        else "-"
+    )
+    return (
+        status.task_id,
+        status.state.value,
+        status.model or "-",
+        status.mode or "-",
+        str(status.duration) if status.duration is not None else "-",
+        status.resolution or "-",
+        created,
+        prompt or "-",
+    )

@@ -27,7 +27,7 @@ from conch.client.errors import (
 )
 from conch.client.presets import PRESETS, Dialect, Preset
 from conch.client.request import build_request
-from conch.client.status import Failure, State, Status, Video
+from conch.client.status import Failure, Page, State, Status, Video
 from conch.client.sync import Client
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "Dialect",
     "DownloadFailed",
     "Failure",
+    "Page",
     "Preset",
     "ProviderError",
     "Retry",

@@ -25,7 +25,7 @@ from conch.client.download import (
 )
 from conch.client.effects import Answer, ByteProgress, Call, Effect, Fetch, Fetched, Flow, Sleep, T
 from conch.client.flows import StatusListener
-from conch.client.status import Status, Video
+from conch.client.status import Page, Status, Video
 from conch.client.transport import answer_of, call_kwargs, http_options
 from conch.domain.request import GenerationRequest
 
@@ -122,11 +122,13 @@ class AsyncClient(ClientBase[httpx.AsyncClient]):
         )
 
     async def tasks(self, limit: int = 20) -> list[Status]:
-        """The caller's latest tasks, newest first (Chanjing; the others have no such call)."""
-        self._check_listable()
-        return await self.run(
-            flows.retrying(partial(flows.listing, self.adapter, limit), self.retry)
-        )
+        """The caller's latest tasks, newest first: the first page of :meth:`list`."""
+        return (await self.list(limit)).tasks
+
+    async def list(self, limit: int = 20, after: str | None = None) -> Page:
+        """A page of the caller's tasks, newest first; see :meth:`conch.Client.list`."""
+        listing = partial(flows.listing, self.adapter, limit, after)
+        return await self.run(flows.retrying(listing, self.retry))
 
     # -- running flows --------------------------------------------------------------------
 

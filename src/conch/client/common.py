@@ -12,7 +12,6 @@ import httpx
 
 from conch.client.adapters import Adapter, adapter_for
 from conch.client.backoff import POLL, RETRY, Backoff, Retry
-from conch.client.errors import Unsupported
 from conch.client.presets import LOCAL, Dialect, resolve
 from conch.client.request import build_request
 from conch.client.token_cache import default_token_dir
@@ -65,13 +64,6 @@ class ClientBase(abc.ABC, Generic[H]):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.base_url!r}, dialect={self.dialect.value!r})"
-
-    def _check_listable(self) -> None:
-        if self.adapter.list_call(1) is None:
-            raise Unsupported(
-                f"the {self.dialect} dialect has no call that lists tasks; keep the task ids "
-                "that submit returns"
-            )
 
 
 def _token_dir(token_cache: bool | str | Path) -> Path | None:

@@ -16,6 +16,7 @@ import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
 from typing import BinaryIO
 
@@ -167,9 +168,7 @@ def download(
     """Download the video of the succeeded task ``of`` to ``output``."""
     part = part_path(output, of.task_id)
     current = yield from _first_link(adapter, of, retry)
-    fresh_links = 0
-    failures = 0
-    delays = retry.backoff.delays()
+    tries = _Tries(retry)
     while True:
         offset = _size(part)
         try:
@@ -177,31 +176,69 @@ def download(
         except Exception as error:
             if not flows.is_transient(error):
                 raise
-            fresh_links = 0 if _size(part) > offset else fresh_links
-            failures = _count_failure(part, offset, failures, retry, error)
-            yield Sleep(next(delays))
+            tries.failed(part, offset, error)
+            yield Sleep(tries.delay())
             continue
         if fetched.written and fetched.size > offset:
-            fresh_links = 0  # a link that worked for a while may expire again: allow more
+            tries.fresh_links = 0  # a link that worked for a while may expire again: allow more
         if _whole(fetched, current):
             _publish(part, output)
             return Video(of.task_id, output, fetched.size, of.width, of.height)
-        answered = fetched.http_status
-        if answered in REFUSED:
-            fresh_links += 1
-            if fresh_links > FRESH_LINKS:
-                raise DownloadFailed(_refused(fetched, fresh_links))
+        step = _after_partial(fetched, current, part, offset, tries)
+        if step is _Next.FRESH_LINK:
             current = yield from flows.retrying(lambda: flows.link(adapter, of), retry)
-            continue
-        if answered in TRANSIENT:
-            failures = _count_failure(part, offset, failures, retry, None)
-            yield Sleep(next(delays))
-            continue
-        if answered not in (200, 206, 416):
-            raise DownloadFailed(f"the download link answered HTTP {answered}")
-        if answered == 416 or not fetched.written or _too_long(fetched, current):
-            _discard(part)  # not the file the part began: start over
-        failures = _count_failure(part, offset, failures, retry, None)
+        elif step is _Next.WAIT:
+            yield Sleep(tries.delay())
+
+
+class _Next(Enum):
+    """What a download does after an answer that did not complete the file."""
+
+    FRESH_LINK = "fresh link"
+    WAIT = "wait"
+    AGAIN = "again"
+
+
+@dataclass
+class _Tries:
+    """A download's counts of fresh links and of failures in a row, and its backoff."""
+
+    retry: Retry
+    fresh_links: int = 0
+    failures: int = 0
+
+    def __post_init__(self) -> None:
+        self._delays = self.retry.backoff.delays()
+
+    def delay(self) -> float:
+        return next(self._delays)
+
+    def failed(self, part: Path, offset: int, error: Exception | None) -> None:
+        """Count an attempt that failed; raise once too many made no progress."""
+        if _size(part) > offset:
+            self.fresh_links = 0
+        self.failures = _count_failure(part, offset, self.failures, self.retry, error)
+
+
+def _after_partial(
+    fetched: Fetched, current: Link, part: Path, offset: int, tries: _Tries
+) -> _Next:
+    """The next step after an answer that left the file incomplete; raise to give up."""
+    answered = fetched.http_status
+    if answered in REFUSED:
+        tries.fresh_links += 1
+        if tries.fresh_links > FRESH_LINKS:
+            raise DownloadFailed(_refused(fetched, tries.fresh_links))
+        return _Next.FRESH_LINK
+    if answered in TRANSIENT:
+        tries.failed(part, offset, None)
+        return _Next.WAIT
+    if answered not in (200, 206, 416):
+        raise DownloadFailed(f"the download link answered HTTP {answered}")
+    if answered == 416 or not fetched.written or _too_long(fetched, current):
+        _discard(part)  # not the file the part began: start over
+    tries.failed(part, offset, None)
+    return _Next.AGAIN
 
 
 def _first_link(adapter: Adapter, of: Status, retry: Retry) -> Flow[Link]:

@@ -25,7 +25,7 @@ from conch.client.errors import (
     TaskFailed,
     WaitTimeout,
 )
-from conch.client.status import State, Status
+from conch.client.status import Page, State, Status
 from conch.domain.errors import ErrorCode
 from conch.domain.request import GenerationRequest
 
@@ -114,12 +114,11 @@ def link(adapter: Adapter, of: Status) -> Flow[Link]:
     return adapter.link(of, answer)
 
 
-def listing(adapter: Adapter, limit: int) -> Flow[list[Status]]:
-    call = adapter.list_call(limit)
-    if call is None:
-        return []
-    answer = yield from send(adapter, call)
-    return adapter.listed(answer)[:limit]
+def listing(adapter: Adapter, limit: int, after: str | None) -> Flow[Page]:
+    """One page of the caller's tasks, newest first."""
+    answer = yield from send(adapter, adapter.list_call(limit, after))
+    page = adapter.listed(answer)
+    return Page(page.tasks[:limit], page.next_after)
 
 
 def is_transient(error: BaseException) -> bool:

@@ -30,14 +30,15 @@ from conch.client.download import default_output, downloadable, part_path
 from conch.client.effects import ByteProgress
 from conch.client.errors import TaskFailed, WaitTimeout
 from conch.client.flows import StatusListener
-from conch.client.status import STATES, Failure, State, Status, Video
+from conch.client.status import STATES, Failure, Page, State, Status, Video
 from conch.config import Settings
-from conch.domain.errors import ErrorCode, NotFound
-from conch.domain.request import GenerationRequest
+from conch.domain.errors import ErrorCode, InvalidParams, NotFound
+from conch.domain.request import GenerationRequest, TaskSpec
 from conch.domain.task import Task, TaskStatus
 from conch.runner.execute import Runner, execute
 from conch.runner.worker import open_runner, sweep
 from conch.services import Services
+from conch.store.ids import parse_id
 from conch.store.keys import ApiKey
 from conch.store.tasks import Claim
 from conch.submission import submit
@@ -121,11 +122,16 @@ class LocalClient(Composed):
 
     def tasks(self, limit: int = 20) -> list[Status]:
         """The data dir's latest tasks, whoever submitted them, newest first."""
-        found: list[Task] = []
-        for key in self.services.keys.list():
-            found.extend(self.services.tasks.list(key.id, limit=limit)[0])
-        found.sort(key=lambda task: (task.created_at, task.id), reverse=True)
-        return [status_of(task) for task in found[:limit]]
+        return self.list(limit).tasks
+
+    def list(self, limit: int = 20, after: str | None = None) -> Page:
+        """A page of the data dir's tasks, whoever submitted them, newest first."""
+        before = parse_id(after) if after is not None else None
+        if after is not None and before is None:
+            raise InvalidParams(f"must be a task id (a page's next_after), got {after!r}")
+        found = self.services.tasks.latest(None, limit=limit + 1, before=before)
+        shown = [status_of(task) for task in found[:limit]]
+        return Page(shown, shown[-1].task_id if len(found) > limit else None)
 
     # -- running a task here --------------------------------------------------------------
 
@@ -236,6 +242,7 @@ def _execute(claim: Claim, runner: Runner, finished: threading.Event) -> None:
 def status_of(task: Task) -> Status:
     """A stored task as the SDK reports it."""
     output = task.output
+    spec = TaskSpec.from_json(task.spec)
     return Status(
         task_id=task.task_id,
         state=STATES[task.status],
@@ -246,6 +253,12 @@ def status_of(task: Task) -> Status:
         height=output.height if output else None,
         progress=task.progress,
         failure=_failure(task) if task.status is TaskStatus.FAIL else None,
+        model=spec.model,
+        mode=spec.mode.value,
+        prompt=spec.prompt,
+        duration=spec.duration,
+        resolution=spec.resolution.value,
+        created_at=task.created_at,
     )
 
 

@@ -69,6 +69,8 @@ class Status:
     ``provider_status`` is the provider's own status name and ``raw`` its whole answer.
     The video is named by ``file_id`` (MiniMax, QuickRouter) or ``video_urls`` (Modelverse,
     Chanjing: signed links, fresh at the time of this answer) once the task succeeded.
+    What was asked for (``model``, ``prompt``, ...) and ``created_at`` (unix seconds) are
+    filled in where the answer says them (task lists do), else None.
     """
 
     task_id: str
@@ -81,10 +83,25 @@ class Status:
     height: int | None = None
     progress: float | None = None
     failure: Failure | None = None
+    model: str | None = None
+    mode: str | None = None
+    prompt: str | None = None
+    duration: int | None = None
+    resolution: str | None = None
+    created_at: float | None = None
 
     @property
     def done(self) -> bool:
         return self.state.is_terminal
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a task list, newest first; ``next_after`` asks for the next page (None
+    on the last)."""
+
+    tasks: list[Status]
+    next_after: str | None = None
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from conch.client.download import (
 )
 from conch.client.effects import Answer, ByteProgress, Call, Effect, Fetch, Fetched, Flow, Sleep, T
 from conch.client.flows import StatusListener
-from conch.client.status import Status, Video
+from conch.client.status import Page, Status, Video
 from conch.client.transport import answer_of, call_kwargs, http_options
 from conch.domain.request import GenerationRequest
 
@@ -91,9 +91,15 @@ class Client(ClientBase[httpx.Client], Composed):
         return self.run(flow)
 
     def tasks(self, limit: int = 20) -> list[Status]:
-        """The caller's latest tasks, newest first (Chanjing; the others have no such call)."""
-        self._check_listable()
-        return self.run(flows.retrying(partial(flows.listing, self.adapter, limit), self.retry))
+        """The caller's latest tasks, newest first: the first page of :meth:`list`."""
+        return self.list(limit).tasks
+
+    def list(self, limit: int = 20, after: str | None = None) -> Page:
+        """A page of the caller's tasks, newest first; pass its ``next_after`` as ``after``
+        for the next. Chanjing has a list call; MiniMax, QuickRouter and Modelverse have
+        none, and use conch's own (Unsupported when the server is not conch)."""
+        listing = partial(flows.listing, self.adapter, limit, after)
+        return self.run(flows.retrying(listing, self.retry))
 
     # -- running flows --------------------------------------------------------------------
 

@@ -27,14 +27,14 @@ from conch.domain.task import Task
 PushBody = Callable[[Task, PushEvent, VideoLinks], dict[str, Any]]
 
 
-def minimax_push(task: Task, event: PushEvent, links: VideoLinks) -> dict[str, Any]:
+def minimax_push(task: Task, event: PushEvent, _links: VideoLinks) -> dict[str, Any]:
     """MiniMax's push: the query-shaped body with the lowercase push status."""
     from conch.api import minimax
 
     return {**minimax.query_body(task), "status": event.value}
 
 
-def chanjing_push(task: Task, event: PushEvent, links: VideoLinks) -> dict[str, Any]:
+def chanjing_push(task: Task, _event: PushEvent, links: VideoLinks) -> dict[str, Any]:
     """Chanjing's push: its task object."""
     from conch.api import chanjing
 

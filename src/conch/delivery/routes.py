@@ -11,24 +11,13 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
-from starlette.responses import Response
 
 from conch.api.auth import Installation, Owner
-from conch.api.modelverse import ERRORS
+from conch.api.native import render_error
 from conch.api.routing import dialect_route
-from conch.domain.errors import ConchError, ErrorCode
 from conch.store.outbox import DeliveryHistory, Outbox
-
-HTTP_STATUS: dict[ErrorCode, int] = {code: wire.http_status for code, wire in ERRORS.items()}
-"""The REST statuses conch answers with: the ones the Modelverse dialect already uses."""
-
-
-def render_error(error: ConchError, request: Request) -> Response:
-    body = {"error": {"code": error.code.value, "message": error.message()}}
-    return JSONResponse(body, status_code=HTTP_STATUS[error.code])
 
 
 class AttemptView(BaseModel):

@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from conch.domain.errors import ErrorCode, NotFound
+from conch.domain.errors import ErrorCode, InvalidParams, NotFound
 from conch.domain.task import Task, TaskOutput, TaskStatus
 from conch.store.ids import new_id, parse_id
 from conch.store.tables import files, tasks
@@ -126,10 +126,27 @@ class TaskStore:
     def find(self, owner_id: int, reference: str) -> Task:
         """A task by its numeric id or its uuid, whichever ``reference`` is."""
         reference = reference.strip()
+        if not reference:
+            raise InvalidParams("is required", field="task_id")
         task_id = parse_id(reference)
         if task_id is not None:
             return self.get(owner_id, task_id)
         return self._one(owner_id, tasks.c.uuid == reference, reference)
+
+    def latest(self, owner_id: int | None, *, limit: int, before: int | None = None) -> list[Task]:
+        """Up to ``limit`` tasks, newest first, older than task ``before`` when it is given.
+
+        Ids are time-ordered, so ``before`` pages through them. ``owner_id`` None reads every
+        owner's tasks: for the operator's own CLI on the data dir, never for a caller.
+        """
+        query = select(tasks)
+        if owner_id is not None:
+            query = query.where(tasks.c.owner_id == owner_id)
+        if before is not None:
+            query = query.where(tasks.c.id < before)
+        with self.engine.begin() as conn:
+            rows = conn.execute(query.order_by(tasks.c.id.desc()).limit(limit)).all()
+        return [_task(row) for row in rows]
 
     def list(
         self,

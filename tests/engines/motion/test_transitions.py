@@ -185,7 +185,7 @@ def test_the_engine_refuses_what_it_cannot_draw() -> None:
         frame_count=24,
     )
     with pytest.raises(EngineFailure, match="motion engine"):
-        list(engine.generate(text, lambda fraction: None))
+        list(engine.generate(text, lambda _fraction: None))
     wrong = Job(
         mode=Mode.IMAGE,
         prompt="",
@@ -196,7 +196,7 @@ def test_the_engine_refuses_what_it_cannot_draw() -> None:
         first_frame=np.zeros((10, 10, 3), np.uint8),
     )
     with pytest.raises(EngineFailure, match="expected"):
-        list(engine.generate(wrong, lambda fraction: None))
+        list(engine.generate(wrong, lambda _fraction: None))
     engine.close()
 
 

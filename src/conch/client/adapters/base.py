@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel
+from typing_extensions import override
 
 from conch.client.effects import Answer, Call, Sleep
 from conch.client.errors import ProviderError, provider_error
-from conch.client.status import Status
+from conch.client.status import Page, Status
 from conch.domain.errors import ErrorCode, InvalidParams
 from conch.domain.request import GenerationRequest, ImageRole
 
@@ -83,7 +84,7 @@ class Credentials(Protocol):
 
 
 @dataclass(frozen=True)
-class ApiKeyHeader:
+class ApiKeyHeader(Credentials):
     """A static key in the ``Authorization`` header, with or without ``Bearer``."""
 
     key: str = field(repr=False)
@@ -92,6 +93,7 @@ class ApiKeyHeader:
     def renewal(self) -> Call | Sleep | None:
         return None
 
+    @override
     def renewed(self, answer: Answer) -> None:
         raise AssertionError("a static key is never renewed")
 
@@ -101,6 +103,7 @@ class ApiKeyHeader:
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.key}" if self.bearer else self.key}
 
+    @override
     def refused(self, answer: Answer, sent: Mapping[str, str]) -> bool:
         return False
 
@@ -109,9 +112,7 @@ class Adapter(Protocol):
     """One dialect's translation of the SDK's calls."""
 
     dialect: str
-
-    @property
-    def credentials(self) -> Credentials: ...
+    credentials: Credentials
 
     def submit_call(self, request: GenerationRequest) -> Call: ...
 
@@ -127,10 +128,12 @@ class Adapter(Protocol):
 
     def link(self, status: Status, answer: Answer) -> Link: ...
 
-    def list_call(self, limit: int) -> Call | None:
-        """A call listing the caller's tasks, newest first; None when the dialect has none."""
+    def list_call(self, limit: int, after: str | None) -> Call:
+        """A call for a page of the caller's tasks, newest first, after the cursor ``after``
+        (a page's ``next_after``). Dialects without a list call of their own use conch's
+        (:mod:`conch.client.adapters.native`)."""
 
-    def listed(self, answer: Answer) -> list[Status]: ...
+    def listed(self, answer: Answer) -> Page: ...
 
 
 def json_object(answer: Answer, dialect: str) -> dict[str, Any]:

@@ -17,8 +17,12 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from typing_extensions import override
+
 from conch.api import chanjing as wire
 from conch.client.adapters.base import (
+    Adapter,
+    Credentials,
     Link,
     first,
     invert,
@@ -29,7 +33,7 @@ from conch.client.adapters.base import (
     submitted_id,
 )
 from conch.client.effects import Answer, Call, Sleep
-from conch.client.status import Failure, State, Status, state_of
+from conch.client.status import Failure, Page, State, Status, state_of
 from conch.client.token_cache import SharedToken, TokenFile
 from conch.domain.catalog import Resolution
 from conch.domain.errors import ErrorCode, InvalidParams
@@ -52,7 +56,7 @@ RENEWAL_WAIT = Sleep(0.05)
 """The pause of a call waiting for a token another call (or process) is fetching."""
 
 
-class ChanjingToken:
+class ChanjingToken(Credentials):
     """An app's access token: issued on first use, renewed before it expires, fetched by
     one call at a time, and shared through ``shared`` with this machine's other processes.
     """
@@ -133,7 +137,7 @@ class ChanjingToken:
         return True
 
 
-class ChanjingAdapter:
+class ChanjingAdapter(Adapter):
     """Chanjing's calls."""
 
     dialect = wire.DIALECT
@@ -168,6 +172,7 @@ class ChanjingAdapter:
     def link_call(self, status: Status) -> Call:
         return self.status_call(status.task_id)  # every query signs fresh links
 
+    @override
     def link(self, status: Status, answer: Answer) -> Link:
         url = first(member(member(checked(answer), "data"), "output_url"))
         if url is None:
@@ -176,15 +181,19 @@ class ChanjingAdapter:
             )
         return Link(url)
 
-    def list_call(self, limit: int) -> Call | None:
+    def list_call(self, limit: int, after: str | None) -> Call:
+        # Chanjing pages by number: the cursor is the number of the page to ask for.
+        page = int(after) if after is not None and after.isdigit() else 1
         size = max(1, min(limit, wire.MAX_PAGE_SIZE))
-        body = wire.PageBody(type=wire.VIDEO, page=1, page_size=size)
+        body = wire.PageBody(type=wire.VIDEO, page=page, page_size=size)
         return Call("POST", wire.PAGE_PATH, json=body.model_dump(exclude_none=True))
 
-    def listed(self, answer: Answer) -> list[Status]:
-        tasks = member(member(checked(answer), "data"), "list")
+    def listed(self, answer: Answer) -> Page:
+        data = member(checked(answer), "data")
+        tasks = member(data, "list")
         listed = tasks if isinstance(tasks, list) else []
-        return [task_status(task, "") for task in listed if isinstance(task, dict)]
+        found = [task_status(task, "") for task in listed if isinstance(task, dict)]
+        return Page(found, _next_page(member(data, "page_info")))
 
 
 def task_status(task: dict[str, Any], task_id: str) -> Status:
@@ -193,6 +202,7 @@ def task_status(task: dict[str, Any], task_id: str) -> Status:
     state = state_of(provider_status, wire.PROGRESS_DESC)
     urls = task.get("output_url")
     failure = Failure(str(task.get("err_msg") or "")) if state is State.FAILED else None
+    motion = task.get("motion_info")
     return Status(
         task_id=str(task.get("unique_id") or task_id),
         state=state,
@@ -200,7 +210,24 @@ def task_status(task: dict[str, Any], task_id: str) -> Status:
         raw=task,
         video_urls=_strings(urls),
         failure=failure,
+        model=_text(task.get("model_code")),
+        prompt=_text(member(motion, "ref_prompt")),
+        duration=_number(member(motion, "video_duration")),
+        created_at=_number(task.get("create_time")),
     )
+
+
+def _next_page(page_info: Any) -> str | None:
+    page, pages = _number(member(page_info, "page")), _number(member(page_info, "total_page"))
+    return str(page + 1) if page is not None and pages is not None and page < pages else None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _number(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def _strings(items: Any) -> tuple[str, ...]:

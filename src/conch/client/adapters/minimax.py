@@ -10,8 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from typing_extensions import override
+
 from conch.api import minimax as wire
+from conch.client.adapters import native
 from conch.client.adapters.base import (
+    Adapter,
     ApiKeyHeader,
     Link,
     invert,
@@ -22,7 +26,7 @@ from conch.client.adapters.base import (
     without_defaults,
 )
 from conch.client.effects import Answer, Call
-from conch.client.status import Failure, State, Status, state_of
+from conch.client.status import Failure, Page, State, Status, state_of
 from conch.domain.errors import ErrorCode
 from conch.domain.request import GenerationRequest
 
@@ -44,7 +48,7 @@ READ_CODES: dict[int, ErrorCode] = {
 OK = wire.OK["status_code"]
 
 
-class MiniMaxAdapter:
+class MiniMaxAdapter(Adapter):
     """MiniMax's calls; with ``prefix="/minimax"``, QuickRouter's on a server serving both."""
 
     dialect = wire.DIALECT
@@ -98,6 +102,7 @@ class MiniMaxAdapter:
         params = {"file_id": status.file_id or ""}
         return Call("GET", f"{self.prefix}{wire.RETRIEVE_PATH}", params=params)
 
+    @override
     def link(self, status: Status, answer: Answer) -> Link:
         file = self._checked(answer).get("file")
         url = member(file, "download_url")
@@ -105,11 +110,11 @@ class MiniMaxAdapter:
             raise raised(ErrorCode.INTERNAL, "no download_url", self.dialect, None, answer)
         return Link(url, _size(member(file, "bytes")))
 
-    def list_call(self, limit: int) -> Call | None:
-        return None  # MiniMax has no call that lists tasks
+    def list_call(self, limit: int, after: str | None) -> Call:
+        return native.list_call(limit, after)  # the dialect has none: conch's own
 
-    def listed(self, answer: Answer) -> list[Status]:
-        return []
+    def listed(self, answer: Answer) -> Page:
+        return native.listed(answer, self.dialect)
 
     def _checked(self, answer: Answer) -> dict[str, Any]:
         body = json_object(answer, self.dialect)

@@ -7,8 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from typing_extensions import override
+
 from conch.api import modelverse as wire
+from conch.client.adapters import native
 from conch.client.adapters.base import (
+    Adapter,
     ApiKeyHeader,
     Link,
     first,
@@ -20,7 +24,7 @@ from conch.client.adapters.base import (
     submitted_id,
 )
 from conch.client.effects import Answer, Call
-from conch.client.status import Failure, State, Status, state_of
+from conch.client.status import Failure, Page, State, Status, state_of
 from conch.domain.errors import ErrorCode
 from conch.domain.request import GenerationRequest
 
@@ -39,7 +43,7 @@ CARRIED = {"prompt_optimizer", "fast_pretreatment", "aigc_watermark"}
 """The optional fields a Modelverse submit can carry."""
 
 
-class ModelverseAdapter:
+class ModelverseAdapter(Adapter):
     """Modelverse's calls."""
 
     dialect = wire.DIALECT
@@ -94,6 +98,7 @@ class ModelverseAdapter:
     def link_call(self, status: Status) -> Call:
         return self.status_call(status.task_id)  # every status answer signs fresh links
 
+    @override
     def link(self, status: Status, answer: Answer) -> Link:
         url = first(member(self._checked(answer).get("output"), "urls"))
         if url is None:
@@ -102,11 +107,11 @@ class ModelverseAdapter:
             )
         return Link(url)
 
-    def list_call(self, limit: int) -> Call | None:
-        return None  # Modelverse has no call that lists tasks
+    def list_call(self, limit: int, after: str | None) -> Call:
+        return native.list_call(limit, after)  # the dialect has none: conch's own
 
-    def listed(self, answer: Answer) -> list[Status]:
-        return []
+    def listed(self, answer: Answer) -> Page:
+        return native.listed(answer, self.dialect)
 
     def _checked(self, answer: Answer) -> dict[str, Any]:
         body = json_object(answer, self.dialect)

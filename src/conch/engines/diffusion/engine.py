@@ -58,7 +58,7 @@ class DiffusionEngine:
 
     name: ClassVar[str] = "diffusion"
 
-    def __init__(self, route: ModelRoute, settings: Settings) -> None:
+    def __init__(self, route: ModelRoute, _settings: Settings) -> None:
         validate_route(route)
         self.route = route
         self.preset: Preset = get_preset(route.preset)
@@ -158,7 +158,7 @@ def _load_renderer(preset: Preset, options: EngineOptions, route: ModelRoute) ->
         return LtxRenderer(preset, options, source, route.weights)
     from conch.engines.diffusion.wan import WanRenderer
 
-    return WanRenderer(preset, options, source, route.weights)
+    return WanRenderer(preset, options, source)
 
 
 def _frame_rate(frames: int, job: Job) -> int:

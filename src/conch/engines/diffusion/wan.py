@@ -13,11 +13,11 @@ artefacts. The UMT5 text encoder never runs in float16 (``runtime.text_encoder_d
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from diffusers import WanImageToVideoPipeline, WanPipeline
+from typing_extensions import override
 
 from conch.domain.catalog import Mode
 from conch.engines.diffusion import runtime
@@ -25,20 +25,18 @@ from conch.engines.diffusion.geometry import Grid
 from conch.engines.diffusion.options import EngineOptions
 from conch.engines.diffusion.presets import Preset, sampling
 from conch.engines.diffusion.progress import StepProgress
-from conch.engines.diffusion.renderer import RenderRequest
+from conch.engines.diffusion.renderer import Renderer, RenderRequest
 
 FLOAT32_COMPONENTS = ("vae", "image_encoder")
 """Loaded in float32 whatever the route's dtype (a pipeline without one ignores it)."""
 
 
-class WanRenderer:
+class WanRenderer(Renderer):
     """Wan pipelines for one preset, kept loaded."""
 
     upscale = 1
 
-    def __init__(
-        self, preset: Preset, options: EngineOptions, source: str, weights: Path | None
-    ) -> None:
+    def __init__(self, preset: Preset, options: EngineOptions, source: str) -> None:
         self.preset, self.options = preset, options
         self.sampling = sampling(preset, options)
         self.device = runtime.pick_device(options)
@@ -60,6 +58,7 @@ class WanRenderer:
         """The pipeline loaded and placed: under CPU offload, it holds every module's hook."""
         return self.text_pipeline if self.text_pipeline is not None else self.image_pipeline
 
+    @override
     def step_count(self, request: RenderRequest) -> int:
         return self.sampling.steps
 

@@ -1,0 +1,97 @@
+"""conch's own routes, which no provider has (the wire format is ``conch.wire.native``).
+
+They answer with real HTTP statuses, and errors as ``{"error": {"code", "message"}}`` with
+conch's canonical code; the statuses are the ones the Modelverse dialect already uses.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+from starlette.responses import Response
+
+from conch.api.auth import Installation, Owner
+from conch.api.modelverse import ERRORS
+from conch.api.routing import dialect_route
+from conch.domain.errors import ConchError, ErrorCode, InvalidParams
+from conch.domain.request import TaskSpec
+from conch.domain.task import Task, TaskStatus
+from conch.store.ids import parse_id
+from conch.wire.native import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE_SIZE,
+    TASKS_PATH,
+    TaskError,
+    TaskPage,
+    TaskView,
+)
+
+HTTP_STATUS: dict[ErrorCode, int] = {code: wire.http_status for code, wire in ERRORS.items()}
+
+
+def render_error(error: ConchError, _request: Request) -> Response:
+    """conch's own error body, on the HTTP status the error stands for."""
+    body = {"error": {"code": error.code.value, "message": error.message()}}
+    return JSONResponse(body, status_code=HTTP_STATUS[error.code])
+
+
+def task_view(task: Task) -> TaskView:
+    """``task`` as conch's own API shows it."""
+    spec = TaskSpec.from_json(task.spec)
+    failed = task.status is TaskStatus.FAIL
+    return TaskView(
+        task_id=task.task_id,
+        status=task.status.value,
+        model=task.model,
+        mode=spec.mode.value,
+        duration=spec.duration,
+        resolution=spec.resolution.value,
+        prompt=spec.prompt,
+        progress=round(task.progress * 100),
+        created_at=int(task.created_at),
+        finished_at=None if task.finished_at is None else int(task.finished_at),
+        file_id=str(task.output.file_id) if task.output else None,
+        dialect=task.dialect,
+        error=TaskError(code=task.error_code or "", message=task.error_message or "")
+        if failed
+        else None,
+    )
+
+
+def _cursor(after: str | None) -> int | None:
+    if after is None:
+        return None
+    task_id = parse_id(after)
+    if task_id is None:
+        raise InvalidParams(
+            f"must be a task id (the next_after of a page), got {after!r}", field="after"
+        )
+    return task_id
+
+
+def router() -> APIRouter:
+    """conch's own task routes."""
+    routes = APIRouter(route_class=dialect_route(render_error), tags=["conch"])
+
+    @routes.get(TASKS_PATH, response_model=TaskPage, summary="List tasks")
+    def list_tasks(
+        owner: Owner,
+        found: Installation,
+        limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Tasks per page")] = (
+            DEFAULT_PAGE_SIZE
+        ),
+        after: Annotated[str | None, Query(description="The next_after of the page before")] = None,
+    ) -> TaskPage:
+        """The caller's tasks, newest first, whichever dialect submitted them."""
+        page = found.tasks.latest(owner.id, limit=limit + 1, before=_cursor(after))
+        shown = page[:limit]
+        more = len(page) > limit
+        return TaskPage(
+            tasks=[task_view(task) for task in shown],
+            has_more=more,
+            next_after=shown[-1].task_id if more else None,
+        )
+
+    return routes

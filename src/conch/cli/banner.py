@@ -1,0 +1,122 @@
+"""What ``conch serve`` prints as it starts: where it serves, and lines to try it that work
+when pasted as printed, offline.
+
+The try-it lines send two pictures that ship with conch as data URLs (no internet, and no
+private-address rule in the way) through MiniMax's own submit call with curl. The first
+start prints its new key once, in the line that exports it; later starts print a line that
+makes a key unless ``CONCH_API_KEY`` is already set (a stored key cannot be shown again).
+"""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+from conch import __version__
+from conch.config import Settings
+
+KEY_VARIABLE = "CONCH_API_KEY"
+EXAMPLE_PROMPT = "[Push in] a cup of coffee on a wooden table"
+EXAMPLE_MODEL = "MiniMax-Hailuo-02"
+TRY_IT_KEY_NAME = "try-it"
+
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+"""The pictures that ship with conch (package data)."""
+
+
+def example_pictures() -> tuple[Path, Path]:
+    """The bundled first and last frames."""
+    return EXAMPLES / "coffee-first.jpg", EXAMPLES / "coffee-last.jpg"
+
+
+def local_url(settings: Settings) -> str:
+    """The address a shell on this machine reaches the server at."""
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(settings.host, settings.host)
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{settings.port}"
+
+
+def key_line(new_key: str | None, settings: Settings) -> str:
+    """The line that exports the key: the new one, or one made now unless one is set."""
+    if new_key is not None:
+        return f"export {KEY_VARIABLE}={new_key}"
+    conch = f"{shlex.quote(sys.executable)} -m conch"
+    data_dir = shlex.quote(str(settings.data_dir.resolve()))
+    made = f"$({conch} keys create --name {TRY_IT_KEY_NAME} --data-dir {data_dir})"
+    return f'export {KEY_VARIABLE}="${{{KEY_VARIABLE}:-{made}}}"'
+
+
+def submit_line(base: str) -> str:
+    """A curl submit of the bundled pictures, first and last frame, as data URLs."""
+    first, last = example_pictures()
+    body = (
+        f'{{"model":"{EXAMPLE_MODEL}","prompt":"{EXAMPLE_PROMPT}",'
+        '"first_frame_image":"data:image/jpeg;base64,%s",'
+        '"last_frame_image":"data:image/jpeg;base64,%s"}'
+    )
+    encoded = " ".join(
+        f"\"$(base64 < {shlex.quote(str(path))} | tr -d '\\n')\"" for path in (first, last)
+    )
+    return (
+        f"printf {shlex.quote(body)} {encoded} | curl -s {base}/v1/video_generation "
+        f'-H "Authorization: Bearer ${KEY_VARIABLE}" -H "Content-Type: application/json" -d @-'
+    )
+
+
+def query_line(base: str) -> str:
+    return (
+        f'curl -s "{base}/v1/query/video_generation?task_id=TASK_ID" '
+        f'-H "Authorization: Bearer ${KEY_VARIABLE}"'
+    )
+
+
+def outbound_rule(settings: Settings) -> str:
+    """What addresses the server will fetch images from and send callbacks to."""
+    if settings.allow_private_urls:
+        return "any address but cloud metadata (CONCH_ALLOW_PRIVATE_URLS is on)"
+    if settings.allowed_networks:
+        allowed = ", ".join(settings.allowed_networks)
+        return f"public addresses, and {allowed} (CONCH_ALLOWED_NETWORKS)"
+    return (
+        "public addresses only: private and loopback ones are refused "
+        "(CONCH_ALLOW_PRIVATE_URLS=true or CONCH_ALLOWED_NETWORKS allows them)"
+    )
+
+
+def greeting(settings: Settings, new_key: str | None, runners: int, engines: str) -> str:
+    """The whole start banner."""
+    base = local_url(settings)
+    if new_key is not None:
+        about_key = [
+            "Your first API key is in the first line. It is shown once: keep it",
+            "(`conch keys create` makes more).",
+        ]
+    else:
+        about_key = [
+            f"The first line makes a key named {TRY_IT_KEY_NAME} unless {KEY_VARIABLE} holds yours."
+        ]
+    return "\n".join(
+        [
+            f"conch {__version__} is serving {base}, with data in {settings.data_dir.resolve()}",
+            "",
+            "Try it: paste these two lines into a shell. They need no internet: the pictures",
+            "ship with conch.",
+            *about_key,
+            "",
+            f"  {key_line(new_key, settings)}",
+            f"  {submit_line(base)}",
+            "",
+            "It answers a task_id; ask how the task is doing with:",
+            f"  {query_line(base)}",
+            "",
+            f"  API docs:    {base}/docs",
+            f"  image URLs:  {outbound_rule(settings)}",
+            f"  runners:     {runners} process(es)",
+            f"  engines:     {engines}",
+            "",
+        ]
+    )

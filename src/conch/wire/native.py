@@ -1,0 +1,49 @@
+"""conch's own API, which no provider has: the task list.
+
+Real HTTP statuses; errors as ``{"error": {"code": <canonical code>, "message": ...}}``.
+Tasks are listed newest first and paged by cursor: ``after`` is the last task id of the page
+before, ``next_after`` the one to send for the next page.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+TASKS_PATH = "/v1/tasks"
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+
+class TaskError(BaseModel):
+    """Why a task failed."""
+
+    code: str = Field(description="conch's canonical error code, e.g. invalid_params")
+    message: str
+
+
+class TaskView(BaseModel):
+    """A task as conch's own API shows it, whichever dialect submitted it."""
+
+    task_id: str
+    status: str = Field(description="queued | preparing | processing | success | fail")
+    model: str
+    mode: str = Field(
+        description="text-to-video | image-to-video | first-last-frame | subject-reference"
+    )
+    duration: int = Field(description="Seconds of video")
+    resolution: str = Field(description="512P | 720P | 768P | 1080P")
+    prompt: str
+    progress: int = Field(description="Percent done, 0-100")
+    created_at: int = Field(description="Unix seconds")
+    finished_at: int | None = Field(description="Unix seconds; null while it runs")
+    file_id: str | None = Field(description="The video's file id once it succeeded")
+    dialect: str = Field(description="The dialect it was submitted in")
+    error: TaskError | None
+
+
+class TaskPage(BaseModel):
+    """One page of the caller's tasks, newest first."""
+
+    tasks: list[TaskView]
+    has_more: bool
+    next_after: str | None = Field(description="Send as `after` for the next page")
