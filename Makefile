@@ -11,7 +11,7 @@ LOCK := requirements/lock.txt
 PIP := $(BIN)/pip install --quiet --constraint $(LOCK)
 EXTRAS := test,diffusion,postgres
 
-.PHONY: install run test bench lint lock debian-deps clean
+.PHONY: install run test bench lint lock debian-deps test-deps clean
 
 # The locked pip and build backend first; conch is then built with them, not with whatever
 # setuptools an isolated build would fetch that day.
@@ -34,7 +34,12 @@ $(VENV)/.test-installed: $(VENV)/.installed
 run: install
 	$(BIN)/conch serve
 
-test: $(VENV)/.test-installed
+# Debian's Chromium for the browser tests: Playwright drives it (Playwright's own browser
+# download needs the internet).
+test-deps:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+
+test: $(VENV)/.test-installed test-deps
 	$(BIN)/pytest
 
 # Debian's ffmpeg: the benchmarks compare against its `minterpolate` filter.
