@@ -3,6 +3,7 @@ by options or by a profile; the path alone on stdout."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -225,8 +226,9 @@ def test_ctrl_c_in_process_hands_the_task_back_and_download_finishes_it(
     assert running.returncode == 130, stderr
     assert stdout == "" and not out.exists()
     task_id = re.search(r"conch tasks download (\d+)", stderr)[1]  # type: ignore[index]
-    listed = conch_command("tasks", "list", "--data-dir", str(data), env=env).stdout
-    assert listed.startswith(f"{task_id}\tqueued")  # given back, not left half-done
+    listed = conch_command("tasks", "list", "--json", "--data-dir", str(data), env=env).stdout
+    first = json.loads(listed.splitlines()[0])
+    assert (first["task_id"], first["state"]) == (task_id, "queued")  # given back, not half-done
     conch_command("tasks", "download", task_id, "-o", str(out), "--data-dir", str(data), env=env)
     assert probe(out).frames == 240
 
