@@ -75,8 +75,8 @@ async def test_a_repeated_task_id_leaves_the_first_tasks_inputs_alone(
         services, owner, image_request(data_url(coffee)), dialect="minimax"
     )
     assert (first.id, second.id) == (7001, 7002)
-    first_key = first.inputs[ImageRole.FIRST_FRAME.value]["key"]
-    second_key = second.inputs[ImageRole.FIRST_FRAME.value]["key"]
+    first_key = first.inputs[ImageRole.FIRST_FRAME].key
+    second_key = second.inputs[ImageRole.FIRST_FRAME].key
     assert first_key != second_key
     assert services.media.read(first_key) == astronaut  # not overwritten, not deleted
     assert services.media.read(second_key) == coffee
@@ -95,7 +95,7 @@ async def test_a_submit_that_cannot_create_its_task_deletes_only_its_own_files(
     with pytest.raises(RuntimeError, match="could not draw a fresh task id"):
         await submission.submit(services, owner, image_request(data_url(coffee)), dialect="minimax")
     assert input_files(services) == before  # the second submit's file is gone, the first's kept
-    assert services.media.read(first.inputs[ImageRole.FIRST_FRAME.value]["key"]) == astronaut
+    assert services.media.read(first.inputs[ImageRole.FIRST_FRAME].key) == astronaut
     assert len(list((services.media.root / "inputs").iterdir())) == 1  # nor its folder left
 
 

@@ -19,6 +19,8 @@ from pydantic_settings import (
 )
 from typing_extensions import override
 
+from conch.net.addresses import parse_networks
+
 ENV_PREFIX = "CONCH_"
 CONFIG_ENV = "CONCH_CONFIG"
 
@@ -87,8 +89,6 @@ class Settings(BaseSettings):
     @classmethod
     def _networks_parse(cls, networks: list[str]) -> list[str]:
         """A typo in CONCH_ALLOWED_NETWORKS fails at start-up, not at the first request."""
-        from conch.net.policy import parse_networks  # the guard imports these settings
-
         parse_networks(networks)
         return [network.strip() for network in networks]
 

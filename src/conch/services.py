@@ -11,12 +11,12 @@ import anyio
 from sqlalchemy import Engine
 
 from conch.config import Settings
+from conch.media.links import LinkSigner
 from conch.media.storage import MediaStore
 from conch.net.policy import OutboundPolicy
 from conch.store.chanjing import ChanjingStore
 from conch.store.db import open_database
 from conch.store.keys import KeyStore
-from conch.store.outbox import with_outbox
 from conch.store.tasks import TaskStore
 
 
@@ -31,12 +31,15 @@ class Services:
     chanjing: ChanjingStore
     media: MediaStore
     secret: bytes
+    links: LinkSigner = field(init=False)
+    """Signs and checks download links under ``secret``."""
     outbound: OutboundPolicy = field(init=False)
     """How conch calls the URLs users name (images, callbacks), built once from settings."""
     image_work: anyio.CapacityLimiter = field(init=False)
     """Images fetched and inspected at once, across all submits (about 2 per core)."""
 
     def __post_init__(self) -> None:
+        self.links = LinkSigner(self.secret, self.settings.download_ttl)
         self.outbound = OutboundPolicy.from_settings(self.settings)
         self.image_work = anyio.CapacityLimiter(2 * _cores())
 
@@ -50,7 +53,7 @@ class Services:
         return cls(
             settings=settings,
             db=db,
-            tasks=with_outbox(TaskStore(db)),  # status changes write their callback pushes
+            tasks=TaskStore(db),
             keys=KeyStore(db),
             chanjing=ChanjingStore(db, token_ttl=settings.chanjing_token_ttl),
             media=MediaStore(settings.media_dir),

@@ -17,21 +17,21 @@ the task's ``inputs``; whatever a submit wrote is deleted again if the task is n
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from functools import partial
-from typing import Any
 
 import anyio
 from sqlalchemy.exc import IntegrityError
 
 from conch.delivery.handshake import confirm_callback
 from conch.domain.errors import ConchError
+from conch.domain.ids import new_id
 from conch.domain.request import GenerationRequest, ImageRole, TaskSpec, validate
-from conch.domain.task import Task
+from conch.domain.task import StoredImage, Task
 from conch.engines.registry import check_servable
 from conch.media.fetch import fetch_image
 from conch.media.images import ImageInfo, inspect_image
 from conch.services import Services
-from conch.store.ids import new_id
 from conch.store.keys import ApiKey
 
 _ID_DRAWS = 5
@@ -116,8 +116,6 @@ def _accept(
                     task_id=new_id(),
                     owner_id=owner.id,
                     dialect=dialect,
-                    model=spec.model,
-                    mode=spec.mode.value,
                     spec=_public(spec),
                     inputs=inputs,
                 )
@@ -132,30 +130,22 @@ def _accept(
 
 def _store_inputs(
     services: Services, images: dict[ImageRole, Image], written: list[str]
-) -> dict[str, Any]:
+) -> dict[ImageRole, StoredImage]:
     """Write the images under a fresh folder; each key is added to ``written`` once stored."""
     folder = services.media.new_inputs_folder()
-    inputs: dict[str, Any] = {}
+    inputs: dict[ImageRole, StoredImage] = {}
     for role, (data, info) in images.items():
         key = services.media.input_key_in(folder, role.value, info.format)
         written.append(key)  # before writing: a failed write may leave a partial file
         services.media.write(key, data)
-        inputs[role.value] = {
-            "key": key,
-            "format": info.format,
-            "width": info.width,
-            "height": info.height,
-        }
+        inputs[role] = StoredImage(key, info.format, info.width, info.height)
     return inputs
 
 
-def _public(spec: TaskSpec) -> dict[str, Any]:
+def _public(spec: TaskSpec) -> TaskSpec:
     """The spec as stored: data URLs shortened (their bytes live in the media folder)."""
-    stored = spec.to_json()
-    stored["image_sources"] = {
-        role: _shorten(source) for role, source in stored["image_sources"].items()
-    }
-    return stored
+    sources = {role: _shorten(source) for role, source in spec.image_sources.items()}
+    return dataclasses.replace(spec, image_sources=sources)
 
 
 def _shorten(source: str) -> str:

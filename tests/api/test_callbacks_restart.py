@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from conch.domain.task import TaskStatus
-from conch.store.outbox import DeliveryState, Outbox
+from conch.store.outbox import Outbox
+from conch.store.pushes import DeliveryState
 from support.live import SERVER_ENV, LiveConch, owner_id, task_store, wait_for_task
 from support.photos import data_url, encode, photo
 from support.receiver import Receiver, Switchable, receiving

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from conch.api.chanjing import ChanjingSubmitBody
 from conch.media.video import probe
+from conch.wire.chanjing import ChanjingSubmitBody
 from support.dialects import (
     ChanjingCredentials,
     chanjing_token,

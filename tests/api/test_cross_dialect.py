@@ -13,10 +13,10 @@ from typing import Any
 import httpx
 import pytest
 
-from conch.api import chanjing, modelverse
-from conch.api.spelling import wire_field, wire_message
 from conch.domain.errors import ErrorCode, InvalidParams
 from conch.media.video import probe
+from conch.wire import chanjing, modelverse
+from conch.wire.spelling import wire_field, wire_message
 from support.dialects import (
     ChanjingCredentials,
     chanjing_client,

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import httpx
 import pytest
 
-from conch.api.files import sign_link
+from conch.media.links import sign_link
 from conch.media.video import probe
 from support.live import LiveConch, wait_for_task
 from support.photos import data_url, encode, photo
@@ -88,14 +88,14 @@ def test_tampered_and_expired_links_are_refused(
     other_file = parts.path.replace(finished["file_id"], str(int(finished["file_id"]) + 1))
     for tampered in (variant(signature=flipped), variant(expires=later), variant(other_file)):
         refused = httpx.get(tampered)
-        assert refused.status_code == 403 and "signature" in refused.json()["error"]
+        assert refused.status_code == 403 and "signature" in refused.json()["error"]["message"]
     secret = (conch.data_dir / "secret.key").read_bytes()
     past = int(time.time()) - 1
     expired = variant(
         expires=str(past), signature=sign_link(secret, int(finished["file_id"]), past)
     )
     refused = httpx.get(expired)
-    assert refused.status_code == 403 and "expired" in refused.json()["error"]
+    assert refused.status_code == 403 and "expired" in refused.json()["error"]["message"]
     assert httpx.get(url.split("?")[0]).status_code == 403  # no signature at all
 
 

@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from conch.api.modelverse import ModelverseSubmitBody
 from conch.media.video import probe
+from conch.wire.modelverse import ModelverseSubmitBody
 from support.dialects import wait_modelverse
 from support.files_http import FileServer
 from support.live import LiveConch

@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from conch.client.local import LOCAL_OWNER
 from conch.config import Settings
 from conch.domain.task import TaskStatus
+from conch.runner.inprocess import LOCAL_OWNER
 from conch.services import Services
 from support.files_http import FileServer
 from support.live import SERVER_ENV, LiveConch, owner_id, task_store, wait_for_task

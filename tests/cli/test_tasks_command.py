@@ -19,10 +19,10 @@ from client.cutting_proxy import CuttingProxy
 from client.stub_server import StubServer
 from conch.client import Client
 from conch.client.download import part_path
-from conch.client.local import LocalClient
 from conch.client.token_cache import TOKEN_CACHE_ENV
 from conch.config import Settings
 from conch.media.video import probe
+from conch.runner.inprocess import LocalClient
 from conch.store.tables import chanjing_apps
 from support.dialects import create_chanjing_key
 from support.live import CONCH, SERVER_ENV, LiveConch, conch_command, task_store

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from conch.api import chanjing, minimax, modelverse
 from conch.cli.profiles import ServiceChoice
 from conch.client import Client, Dialect, ProviderError, State
 from conch.client.adapters import adapter_for
@@ -35,6 +34,7 @@ from conch.domain.errors import (
     RateLimited,
 )
 from conch.domain.task import TaskStatus
+from conch.wire import chanjing, minimax, modelverse
 from support.photos import encode, photo
 
 

@@ -22,12 +22,15 @@ from conch.delivery.deliverer import Deliverer
 from conch.delivery.links import VideoLinks
 from conch.delivery.push import MAX_ANSWER_BYTES, Pusher
 from conch.delivery.signing import new_secret
+from conch.domain.ids import new_id
 from conch.domain.task import Task
+from conch.media.links import LinkSigner
 from conch.services import Services
-from conch.store.ids import new_id
-from conch.store.outbox import DeliveryHistory, DeliveryState, Outbox
+from conch.store.outbox import DeliveryHistory, Outbox
+from conch.store.pushes import DeliveryState
 from conch.store.tasks import NewFile
 from support.receiver import Receiver, Reply, Switchable, pushes_answered, receiving
+from support.tasks import text_spec
 
 FAST = {
     "allowed_networks": ["127.0.0.1/32"],
@@ -46,14 +49,11 @@ class Installation:
     owner: int
 
     def submit(self, url: str, dialect: str = "minimax") -> Task:
-        spec = {"prompt": "a harbour [Push in]", "resolution": "768P", "duration": 6}
         return self.services.tasks.create(
             task_id=new_id(),
             owner_id=self.owner,
             dialect=dialect,
-            model="MiniMax-Hailuo-02",
-            mode="text-to-video",
-            spec={**spec, "callback_url": url},
+            spec=text_spec("a harbour [Push in]", callback_url=url),
             inputs={},
         )
 
@@ -309,7 +309,9 @@ def test_links_that_no_receiver_can_follow_are_warned_about_at_start(
     assert "would start at http://0.0.0.0:8123" in caplog.text
     assert "CONCH_PUBLIC_URL" in caplog.text
     ipv6 = Settings(data_dir=tmp_path, host="::1", port=8123)
-    assert VideoLinks(ipv6, b"", conch.services.tasks).base_url == "http://[::1]:8123"
+    assert (
+        VideoLinks(ipv6, LinkSigner(b"", 60), conch.services.tasks).base_url == "http://[::1]:8123"
+    )
     assert VideoLinks.base_url_problem(ipv6) is None
     conch.services.close()
 

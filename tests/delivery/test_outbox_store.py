@@ -11,21 +11,16 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, select
 
-from conch.delivery.events import PushEvent
+from conch.domain.events import PushEvent
+from conch.domain.ids import new_id
 from conch.domain.task import Task, TaskStatus
 from conch.store.db import open_database
-from conch.store.ids import new_id
 from conch.store.keys import KeyStore
-from conch.store.outbox import (
-    Attempt,
-    DeliveryState,
-    Outbox,
-    task_from_snapshot,
-    task_snapshot,
-    with_outbox,
-)
+from conch.store.outbox import Attempt, Outbox
+from conch.store.pushes import DeliveryState
 from conch.store.tables import deliveries
 from conch.store.tasks import NewFile, TaskStore
+from support.tasks import text_spec
 
 URL = "https://hooks.example.com/conch"
 
@@ -52,9 +47,7 @@ class World:
             task_id=new_id(),
             owner_id=self.owner,
             dialect=dialect,
-            model="MiniMax-Hailuo-02",
-            mode="text-to-video",
-            spec={"prompt": "a harbour", "callback_url": callback_url},
+            spec=text_spec(callback_url=callback_url),
             inputs={},
         )
 
@@ -74,9 +67,7 @@ def world(database_url: str) -> Iterator[World]:
     engine = open_database(database_url)
     clock = Clock()
     owner = KeyStore(engine).create("owner")[0].id
-    yield World(
-        with_outbox(TaskStore(engine, clock=clock)), Outbox(engine, clock=clock), clock, owner
-    )
+    yield World(TaskStore(engine, clock=clock), Outbox(engine, clock=clock), clock, owner)
     engine.dispose()
 
 
@@ -93,7 +84,7 @@ def test_processing_then_success_are_written_once_each(world: World) -> None:
     assert {row.task_id for row in rows} == {task.id} and rows[0].url == URL
     assert rows[0].webhook_id != rows[1].webhook_id
     assert all(row.webhook_id.startswith("msg_") for row in rows)
-    processing, success = (task_from_snapshot(row.snapshot) for row in rows)
+    processing, success = (Task.from_json(row.snapshot) for row in rows)
     assert processing.status is TaskStatus.PROCESSING and processing.output is None
     assert success.status is TaskStatus.SUCCESS and success.output is not None
 
@@ -104,7 +95,7 @@ def test_a_failure_pushes_failed(world: World) -> None:
     assert claim is not None and world.tasks.fail(claim, "invalid_params", "bad input")
     [row] = world.rows()
     assert row.event == PushEvent.FAILED.value and row.seq == 1
-    assert task_from_snapshot(row.snapshot).error_message == "bad input"
+    assert Task.from_json(row.snapshot).error_message == "bad input"
 
 
 def test_a_task_without_a_callback_writes_nothing(world: World) -> None:
@@ -132,7 +123,7 @@ def test_the_snapshot_is_the_task_itself(world: World) -> None:
     world.submit()
     world.run_to_success()
     task = world.tasks.list(world.owner)[0][0]
-    assert task_from_snapshot(task_snapshot(task)) == task
+    assert Task.from_json(task.to_json()) == task
 
 
 def test_a_tasks_pushes_are_claimed_in_order(world: World) -> None:

@@ -11,7 +11,8 @@ import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
 from conch.config import Settings
-from conch.delivery.signing import new_secret, new_webhook_id, signature, signed_headers
+from conch.delivery.signing import new_secret, signature, signed_headers
+from conch.domain.events import new_webhook_id
 from conch.services import Services
 from support.live import conch_command
 

@@ -87,11 +87,9 @@ def test_output_size_keeps_the_aspect_with_even_sides(
 
 
 def test_video_size_follows_the_first_frame_then_the_last_then_16_9() -> None:
-    both = {"first_frame_image": (512, 512), "last_frame_image": (1280, 720)}
-    assert video_size(Mode.FIRST_LAST, Resolution.R768, both) == (768, 768)
-    last_only = {"last_frame_image": (720, 1280)}
-    assert video_size(Mode.FIRST_LAST, Resolution.R768, last_only) == (768, 1366)
-    assert video_size(Mode.TEXT, Resolution.R1080, {}) == (1920, 1080)
+    assert video_size(Mode.FIRST_LAST, Resolution.R768, (512, 512), (1280, 720)) == (768, 768)
+    assert video_size(Mode.FIRST_LAST, Resolution.R768, None, (720, 1280)) == (768, 1366)
+    assert video_size(Mode.TEXT, Resolution.R1080, None, None) == (1920, 1080)
     assert frame_count(6) == 144 and frame_count(10) == 240
 
 

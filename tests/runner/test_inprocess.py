@@ -11,9 +11,9 @@ import anyio
 import pytest
 
 from conch.client.journal import Entry, Journal
-from conch.client.local import LocalClient
 from conch.client.request import build_request
 from conch.config import Settings
+from conch.runner.inprocess import LocalClient
 from conch.submission import submit
 from support.photos import encode, photo
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from conch.domain.ids import new_id
 from conch.domain.task import TaskStatus
 from conch.runner.lease import LeaseKeeper, LeaseLost, LeaseTerms
 from conch.store.db import open_database
-from conch.store.ids import new_id
 from conch.store.keys import KeyStore
 from conch.store.tasks import Claim, TaskStore
 

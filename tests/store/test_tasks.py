@@ -10,12 +10,13 @@ import pytest
 from sqlalchemy import Connection, select
 
 from conch.domain.errors import NotFound
+from conch.domain.ids import new_id
 from conch.domain.task import Task, TaskStatus
 from conch.store.db import open_database
-from conch.store.ids import new_id
 from conch.store.keys import KeyStore
 from conch.store.tables import files
 from conch.store.tasks import NewFile, TaskStore
+from support.tasks import text_spec
 
 
 class Clock:
@@ -51,9 +52,7 @@ def add_task(store: TaskStore, owner: int) -> Task:
         task_id=new_id(),
         owner_id=owner,
         dialect="minimax",
-        model="MiniMax-Hailuo-02",
-        mode="image-to-video",
-        spec={"prompt": "a harbour"},
+        spec=text_spec(),
         inputs={},
     )
 

@@ -150,4 +150,4 @@ def owner_id(data_dir: Path, key: str) -> int:
 def stored_inputs(data_dir: Path, key: str, task_id: str) -> list[Path]:
     """The files a live server stored for task ``task_id``'s input images."""
     task = task_store(data_dir).get(owner_id(data_dir, key), int(task_id))
-    return [data_dir / "media" / image["key"] for image in task.inputs.values()]
+    return [data_dir / "media" / image.key for image in task.inputs.values()]

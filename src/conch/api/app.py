@@ -6,11 +6,11 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from conch import __version__
-from conch.api import chanjing, files, minimax, modelverse, native
+from conch.api import chanjing, deliveries, files, minimax, modelverse, native
 from conch.api.limits import BodyLimitMiddleware
 from conch.api.tracing import TraceIdMiddleware
-from conch.delivery import routes as deliveries
 from conch.services import Services
+from conch.wire.minimax import QUICKROUTER_PREFIX
 
 DESCRIPTION = (
     "A self-hostable server for the MiniMax Hailuo video API and its resellers' dialects. "
@@ -28,12 +28,12 @@ def create_app(services: Services) -> FastAPI:
     app.add_middleware(TraceIdMiddleware)
     app.include_router(minimax.router())
     quickrouter = minimax.router(tag="QuickRouter")
-    app.include_router(quickrouter, prefix=minimax.QUICKROUTER_PREFIX)
+    app.include_router(quickrouter, prefix=QUICKROUTER_PREFIX)
     app.include_router(modelverse.router())
     app.include_router(chanjing.router())
     app.include_router(native.router())
     # A client whose base URL is QuickRouter's (…/minimax) finds conch's task list there too.
-    app.include_router(native.router(), prefix=minimax.QUICKROUTER_PREFIX, include_in_schema=False)
+    app.include_router(native.router(), prefix=QUICKROUTER_PREFIX, include_in_schema=False)
     app.include_router(deliveries.router())
     app.include_router(files.router)
     return app

@@ -13,16 +13,17 @@ from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
 from conch.api.auth import Installation, Owner
-from conch.api.modelverse import ERRORS
 from conch.api.routing import dialect_route
 from conch.domain.errors import ConchError, ErrorCode, InvalidParams
-from conch.domain.request import TaskSpec
+from conch.domain.ids import parse_id
 from conch.domain.task import Task, TaskStatus
-from conch.store.ids import parse_id
+from conch.wire.modelverse import ERRORS
 from conch.wire.native import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
     TASKS_PATH,
+    ErrorAnswer,
+    ErrorDetail,
     TaskError,
     TaskPage,
     TaskView,
@@ -31,15 +32,20 @@ from conch.wire.native import (
 HTTP_STATUS: dict[ErrorCode, int] = {code: wire.http_status for code, wire in ERRORS.items()}
 
 
+def error_response(status: int, code: str, message: str) -> Response:
+    """conch's own error body: ``{"error": {"code", "message"}}``."""
+    body = ErrorAnswer(error=ErrorDetail(code=code, message=message))
+    return JSONResponse(body.model_dump(), status_code=status)
+
+
 def render_error(error: ConchError, _request: Request) -> Response:
-    """conch's own error body, on the HTTP status the error stands for."""
-    body = {"error": {"code": error.code.value, "message": error.message()}}
-    return JSONResponse(body, status_code=HTTP_STATUS[error.code])
+    """``error`` in conch's own error body, on the HTTP status it stands for."""
+    return error_response(HTTP_STATUS[error.code], error.code.value, error.message())
 
 
 def task_view(task: Task) -> TaskView:
     """``task`` as conch's own API shows it."""
-    spec = TaskSpec.from_json(task.spec)
+    spec = task.spec
     failed = task.status is TaskStatus.FAIL
     return TaskView(
         task_id=task.task_id,

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import click
 
+from conch.api.deliveries import delivery_view
 from conch.cli.options import data_dir_option, require_data_dir, settings_from
-from conch.delivery.routes import delivery_view
 from conch.store.db import open_database
 from conch.store.outbox import Attempt, DeliveryHistory, Outbox
 
@@ -32,7 +32,7 @@ def deliveries(task_id: str, data_dir: Path | None, as_json: bool) -> None:
         raise click.ClickException(f"no task {task_id} in {settings.data_dir.resolve()}")
     histories = outbox.history(found)
     if as_json:
-        views = [delivery_view(history) for history in histories]
+        views = [delivery_view(history).model_dump() for history in histories]
         click.echo(json.dumps({"task_id": str(found), "deliveries": views}, indent=2))
         return
     if not histories:

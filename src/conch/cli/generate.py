@@ -30,9 +30,9 @@ from conch.cli.profiles import ServiceChoice, service_options
 from conch.client import Client, Status, Video, WaitTimeout
 from conch.client.download import default_output
 from conch.client.journal import Entry, Journal
-from conch.client.local import LocalClient
 from conch.client.request import DEFAULT_MODEL, build_request
 from conch.domain.errors import ConchError
+from conch.runner.inprocess import LocalClient
 
 
 class Watch:

@@ -40,9 +40,9 @@ from click.core import ParameterSource
 from conch.cli.options import data_dir_option, require_data_dir, settings_from
 from conch.client import Client, Dialect
 from conch.client.journal import service_label
-from conch.client.local import LocalClient
 from conch.client.presets import PRESETS, resolve
 from conch.domain.errors import ConchError
+from conch.runner.inprocess import LocalClient
 
 F = TypeVar("F", bound=Callable[..., Any])
 

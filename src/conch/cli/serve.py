@@ -12,10 +12,10 @@ import uvicorn
 from conch.api.app import create_app
 from conch.cli.banner import greeting
 from conch.cli.options import data_dir_option, settings_from
-from conch.client.local import LOCAL_OWNER
 from conch.config import Settings
 from conch.delivery.deliverer import Deliverer
 from conch.engines.registry import check_routes, runner_count
+from conch.runner.inprocess import LOCAL_OWNER
 from conch.runner.local import LocalPool
 from conch.services import Services
 

@@ -19,8 +19,8 @@ from conch.cli.options import output_option, timeout_option
 from conch.cli.profiles import ServiceChoice, service_options
 from conch.client import Client, Page, Status, Unsupported
 from conch.client.journal import Journal
-from conch.client.local import LocalClient
 from conch.domain.errors import ConchError
+from conch.runner.inprocess import LocalClient
 from conch.wire.native import MAX_PAGE_SIZE
 
 

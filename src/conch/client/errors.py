@@ -23,8 +23,9 @@ anything a provider refused.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from conch.client.status import Status
 from conch.domain.errors import (
     ConchError,
     ErrorCode,
@@ -38,9 +39,6 @@ from conch.domain.errors import (
     SensitiveContent,
     Unauthorized,
 )
-
-if TYPE_CHECKING:
-    from conch.client.status import Status
 
 CANONICAL: Mapping[ErrorCode, type[ConchError]] = {
     error.code: error

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from conch.api import chanjing, minimax, modelverse
 from conch.domain.errors import InvalidParams
+from conch.wire import chanjing, minimax, modelverse
 
 
 class Dialect(StrEnum):

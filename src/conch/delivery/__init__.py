@@ -2,7 +2,7 @@
 
 - :mod:`~conch.delivery.handshake`: a submit with ``callback_url`` (Chanjing: ``callback``)
   is accepted only when the URL echoes a fresh challenge within 3 s.
-- :mod:`~conch.delivery.events`: which status changes push (``processing`` once, then
+- :mod:`~conch.domain.events`: which status changes push (``processing`` once, then
   ``success`` or ``failed``).
 - :mod:`conch.store.outbox`: each push is written in the transaction that changed the
   status, so a restart loses none; deliverers claim them under a lease.
@@ -11,8 +11,7 @@
   retrying with backoff (:mod:`~conch.delivery.retry`); a 410 stops a URL.
 - :mod:`~conch.delivery.bodies`: each dialect's push body; :mod:`~conch.delivery.signing`:
   Standard Webhooks signatures for keys with a ``whsec_`` secret.
-- :mod:`~conch.delivery.routes`: ``GET /v1/tasks/{task_id}/deliveries`` for the owner.
+- ``GET /v1/tasks/{task_id}/deliveries`` (:mod:`conch.api.deliveries`) shows them to the owner.
 
-This package's ``__init__`` imports nothing: the store imports :mod:`~conch.delivery.events`
-and must not pull in the API with it. ``docs/callbacks.md`` is the user's guide.
+``docs/callbacks.md`` is the user's guide.
 """

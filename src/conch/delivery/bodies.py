@@ -1,57 +1,48 @@
 """What a push says, in the dialect its task was submitted in; and the bytes conch sends.
 
-- MiniMax and QuickRouter: the query answer (:func:`conch.api.minimax.query_body`) with the
+- MiniMax and QuickRouter: the query answer (:func:`conch.wire.minimax.push_body`) with the
   lowercase push status ``processing | success | failed`` in ``status``.
-- Chanjing: its task object (:func:`conch.api.chanjing.task_object`), with fresh links in
+- Chanjing: its task object (:func:`conch.wire.chanjing.task_object`), with fresh links in
   ``output_url``.
 
 A push renders the task as it was at the status change (the outbox's snapshot), not as it
 is when the push is sent, so a late ``processing`` push never reports a finished video.
 
 :func:`encode` is how every callback request's JSON (pushes and the handshake) becomes the
-bytes that are sent and signed. The dialect modules are imported when a push is rendered,
-not with this module: they import the submit path, which shakes hands with :func:`encode`.
+bytes that are sent and signed.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from functools import cache
 from typing import Any
 
-from conch.delivery.events import PushEvent
 from conch.delivery.links import VideoLinks
+from conch.domain.events import PushEvent
 from conch.domain.task import Task
+from conch.wire import chanjing, minimax
 
 PushBody = Callable[[Task, PushEvent, VideoLinks], dict[str, Any]]
 
 
 def minimax_push(task: Task, event: PushEvent, _links: VideoLinks) -> dict[str, Any]:
     """MiniMax's push: the query-shaped body with the lowercase push status."""
-    from conch.api import minimax
-
-    return {**minimax.query_body(task), "status": event.value}
+    return minimax.push_body(task, event.value)
 
 
 def chanjing_push(task: Task, _event: PushEvent, links: VideoLinks) -> dict[str, Any]:
     """Chanjing's push: its task object."""
-    from conch.api import chanjing
-
-    return chanjing.task_object(task, links.video_urls(task))
+    return chanjing.task_object(task, links.video_urls(task)).model_dump()
 
 
-@cache
-def push_bodies() -> dict[str, PushBody]:
-    """Dialect -> its push body; a dialect without its own gets MiniMax's."""
-    from conch.api import chanjing, minimax
-
-    return {minimax.DIALECT: minimax_push, chanjing.DIALECT: chanjing_push}
+PUSH_BODIES: dict[str, PushBody] = {minimax.DIALECT: minimax_push, chanjing.DIALECT: chanjing_push}
+"""Dialect -> its push body; a dialect without its own gets MiniMax's."""
 
 
 def push_body(task: Task, event: PushEvent, links: VideoLinks) -> dict[str, Any]:
     """The push for ``event`` of ``task``, as its dialect's callers read it."""
-    return push_bodies().get(task.dialect, minimax_push)(task, event, links)
+    return PUSH_BODIES.get(task.dialect, minimax_push)(task, event, links)
 
 
 def encode(body: dict[str, Any]) -> bytes:

@@ -21,8 +21,9 @@ from typing import Any
 import anyio
 
 from conch.delivery.bodies import encode
-from conch.delivery.signing import new_webhook_id, signed_headers
+from conch.delivery.signing import signed_headers
 from conch.domain.errors import InvalidParams
+from conch.domain.events import new_webhook_id
 from conch.net import DeadlineExceeded, OutboundError, OutboundPolicy, OutboundResponse, post_json
 from conch.net.targets import display_url
 from conch.services import Services

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address, ip_address
 
-from conch.api.files import signed_url
 from conch.config import Settings
 from conch.domain.task import Task
+from conch.media.links import LinkSigner
 from conch.store.tasks import TaskStore
 
 
@@ -23,7 +23,7 @@ class VideoLinks:
     """Makes fresh signed links to tasks' videos."""
 
     settings: Settings
-    secret: bytes
+    signer: LinkSigner
     tasks: TaskStore
 
     @property
@@ -47,7 +47,7 @@ class VideoLinks:
         record = self.tasks.file_by_id(task.output.file_id)
         if record is None:
             return []
-        return [signed_url(self.base_url, record, self.secret, self.settings.download_ttl)]
+        return [self.signer.url(self.base_url, record.id, record.filename)]
 
 
 def _listening_url(settings: Settings) -> str:

@@ -31,7 +31,8 @@ from conch.delivery.signing import signed_headers
 from conch.net import OutboundError, OutboundPolicy, post_json
 from conch.net.safe_http import is_redirect, is_success
 from conch.services import Services
-from conch.store.outbox import Attempt, Delivery, DeliveryClaim, DeliveryState, Outbox
+from conch.store.outbox import Attempt, Delivery, DeliveryClaim, Outbox
+from conch.store.pushes import DeliveryState
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ class Pusher:
         self.policy = policy or services.outbound
         self.retry = retry or RetryPolicy.from_settings(settings)
         self.timeout = settings.callback_timeout
-        self.links = VideoLinks(settings, services.secret, services.tasks)
+        self.links = VideoLinks(settings, services.links, services.tasks)
 
     async def attempt(self, claim: DeliveryClaim) -> Verdict:
         """Send ``claim``'s push once (or not at all, when its URL is gone); record it."""

@@ -17,7 +17,6 @@ import secrets
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32
 SIGNATURE_VERSION = "v1"
-WEBHOOK_ID_PREFIX = "msg_"
 
 ID_HEADER = "webhook-id"
 TIMESTAMP_HEADER = "webhook-timestamp"
@@ -27,11 +26,6 @@ SIGNATURE_HEADER = "webhook-signature"
 def new_secret() -> str:
     """A fresh signing secret, ``whsec_...``."""
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
-
-
-def new_webhook_id() -> str:
-    """A fresh ``webhook-id``, ``msg_...``: one per push (kept across its retries)."""
-    return WEBHOOK_ID_PREFIX + secrets.token_urlsafe(18)
 
 
 def signature(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:

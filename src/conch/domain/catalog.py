@@ -169,15 +169,16 @@ DEFAULT_ASPECT = (16, 9)
 
 
 def video_size(
-    mode: Mode, resolution: Resolution, frame_sizes: Mapping[str, tuple[int, int]]
+    mode: Mode,
+    resolution: Resolution,
+    first_frame: tuple[int, int] | None,
+    last_frame: tuple[int, int] | None,
 ) -> tuple[int, int]:
-    """The output size: it follows the first frame, else the last frame, else 16:9.
-
-    ``frame_sizes`` maps an image role ("first_frame_image", ...) to its (width, height).
-    """
+    """The output size: it follows the first frame, else the last frame (each a width and
+    a height, when given), else 16:9."""
     source = None
     if mode in (Mode.IMAGE, Mode.FIRST_LAST):
-        source = frame_sizes.get("first_frame_image") or frame_sizes.get("last_frame_image")
+        source = first_frame or last_frame
     width, height = source or DEFAULT_ASPECT
     return output_size(resolution, width, height)
 

@@ -17,6 +17,7 @@ the task failed before making frames) and then ``success`` or ``failed``.
 
 from __future__ import annotations
 
+import secrets
 from enum import StrEnum
 
 from conch.domain.task import TaskStatus
@@ -40,3 +41,12 @@ _EVENTS: dict[TaskStatus, PushEvent] = {
 def event_for(status: TaskStatus) -> PushEvent | None:
     """The event a change to ``status`` pushes, or None when it pushes nothing."""
     return _EVENTS.get(status)
+
+
+WEBHOOK_ID_PREFIX = "msg_"
+
+
+def new_webhook_id() -> str:
+    """A fresh push id, ``msg_...`` (its ``webhook-id`` when signed): one per push, kept
+    across its retries."""
+    return WEBHOOK_ID_PREFIX + secrets.token_urlsafe(18)

@@ -16,8 +16,7 @@ from typing import Any
 from conch.domain.camera import CameraPlan, parse_prompt
 from conch.domain.catalog import Mode, ModelSpec, Resolution, model_spec
 from conch.domain.errors import InvalidParams
-from conch.net.errors import BadUrl
-from conch.net.targets import literal_address, parse_url
+from conch.domain.urls import UrlRefused, parse_url
 
 MAX_PROMPT_CHARS = 2000
 DEFAULT_DURATION = 6
@@ -235,9 +234,8 @@ def _check_url(url: str, field: str, rule: str) -> None:
             field=field,
         )
     try:
-        parsed = parse_url(url)
-        literal_address(parsed.raw_host.decode("ascii"))
-    except BadUrl as refused:
+        parse_url(url)
+    except UrlRefused as refused:
         raise InvalidParams(
             f"{rule}, got {_describe(url)} ({refused.reason})", field=field
         ) from None

@@ -8,9 +8,14 @@ ends *success* or *fail*.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+
+from conch.domain.catalog import Mode
+from conch.domain.request import ImageRole, TaskSpec
 
 
 class TaskStatus(StrEnum):
@@ -65,6 +70,17 @@ class TaskOutput:
 
 
 @dataclass(frozen=True)
+class StoredImage:
+    """An input image as a submit stored it: where its bytes are, and what they are."""
+
+    key: str
+    """The media store's key of the bytes."""
+    format: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
 class Task:
     """A stored task, as every dialect reads it."""
 
@@ -73,10 +89,9 @@ class Task:
     owner_id: int
     dialect: str
     status: TaskStatus
-    model: str
-    mode: str
-    spec: dict[str, Any]
-    inputs: dict[str, Any]
+    spec: TaskSpec
+    """What was asked for, validated (data URLs shortened: their bytes are in ``inputs``)."""
+    inputs: Mapping[ImageRole, StoredImage]
     created_at: float
     updated_at: float
     attempts: int
@@ -91,3 +106,39 @@ class Task:
     def task_id(self) -> str:
         """The id as callers see it: a string of digits."""
         return str(self.id)
+
+    def to_json(self) -> dict[str, Any]:
+        """The task as JSON (the outbox keeps one with each push)."""
+        return {
+            **dataclasses.asdict(self),
+            "status": self.status.value,
+            "spec": self.spec.to_json(),
+            "inputs": {
+                role.value: dataclasses.asdict(image) for role, image in self.inputs.items()
+            },
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Task:
+        """The task :meth:`to_json` made (earlier versions' extra keys are ignored)."""
+        known = {field.name for field in dataclasses.fields(cls)}
+        output = data.get("output")
+        return cls(
+            **{
+                **{name: value for name, value in data.items() if name in known},
+                "status": TaskStatus(data["status"]),
+                "spec": TaskSpec.from_json(data["spec"]),
+                "inputs": {
+                    ImageRole(role): StoredImage(**image) for role, image in data["inputs"].items()
+                },
+                "output": TaskOutput(**output) if output else None,
+            }
+        )
+
+    @property
+    def model(self) -> str:
+        return self.spec.model
+
+    @property
+    def mode(self) -> Mode:
+        return self.spec.mode

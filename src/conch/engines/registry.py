@@ -8,7 +8,7 @@ engine between jobs.
 from __future__ import annotations
 
 from conch.config import ModelRoute, Settings
-from conch.domain.catalog import Mode
+from conch.domain.catalog import CATALOG, Mode
 from conch.domain.errors import EngineCannotServe
 from conch.domain.request import ImageRole, TaskSpec
 from conch.engines.base import Engine
@@ -80,8 +80,6 @@ def load_engine(route: ModelRoute, settings: Settings) -> Engine:
 
 def check_routes(settings: Settings) -> None:
     """Refuse a configuration that names an unknown model, engine, preset or weights path."""
-    from conch.domain.catalog import CATALOG
-
     for model, route in settings.models.items():
         if model not in CATALOG:
             raise ValueError(f"models.{model}: unknown model; known: {', '.join(CATALOG)}")

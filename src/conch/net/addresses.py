@@ -13,7 +13,7 @@ never global themselves: no public host is reached through them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 
 IPAddress = IPv4Address | IPv6Address
@@ -165,3 +165,14 @@ def _table_reason(address: IPAddress, table: tuple[tuple[IPNetwork, str], ...]) 
 def _stdlib_reason(address: IPAddress) -> str | None:
     # A safety net for registry entries newer than the tables above.
     return None if address.is_global else "is not globally routable"
+
+
+def parse_networks(networks: Iterable[str]) -> tuple[IPNetwork, ...]:
+    """CIDR strings as networks; a bad one is a configuration error (ValueError)."""
+    parsed = []
+    for network in networks:
+        try:
+            parsed.append(ip_network(network.strip(), strict=False))
+        except ValueError as exc:
+            raise ValueError(f"CONCH_ALLOWED_NETWORKS: {network!r} is not a network") from exc
+    return tuple(parsed)

@@ -21,10 +21,9 @@ the refusal names only the range (``... resolves to an address that is private
 from __future__ import annotations
 
 import ssl
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
-from ipaddress import IPv4Address, ip_network
+from ipaddress import IPv4Address
 from typing import TYPE_CHECKING
 
 import certifi
@@ -39,6 +38,7 @@ from conch.net.addresses import (
     is_deprecated_form,
     is_metadata,
     not_global_reason,
+    parse_networks,
     with_embedded,
 )
 from conch.net.errors import BlockedAddress
@@ -83,17 +83,6 @@ class OutboundPolicy:
     def tls_context(self) -> ssl.SSLContext:
         """The context https connections verify with."""
         return self.ssl_context or _public_ca_context()
-
-
-def parse_networks(networks: Iterable[str]) -> tuple[IPNetwork, ...]:
-    """CIDR strings as networks; a bad one is a configuration error (ValueError)."""
-    parsed = []
-    for network in networks:
-        try:
-            parsed.append(ip_network(network.strip(), strict=False))
-        except ValueError as exc:
-            raise ValueError(f"CONCH_ALLOWED_NETWORKS: {network!r} is not a network") from exc
-    return tuple(parsed)
 
 
 def check_address(address: IPAddress, policy: OutboundPolicy, *, host: str | None = None) -> None:

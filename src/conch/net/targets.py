@@ -1,14 +1,9 @@
 """From a URL to a pinned target: the host resolved once, every address checked.
 
-Host forms decided here:
-
-- a dotted-quad IPv4 or a bracketed IPv6 literal is used as it is, without a lookup;
-- any other host whose last label is a number (``2130706433``, ``0x7f.1``, ``127.1``,
-  ``010.0.0.1``) is refused: resolvers read these legacy forms differently, and no
-  legitimate client writes them;
-- an IPv6 zone id (``[fe80::1%25eth0]``) is refused: it names a local interface;
-- a name is resolved once by the policy's resolver, and refused if *any* of its
-  addresses is forbidden (a name that mixes public and private answers is an attack).
+The URL must be one conch will call (:mod:`conch.domain.urls`: http(s), no legacy numeric
+host forms, no IPv6 zone ids). An IP literal is used as it is, without a lookup; a name is
+resolved once by the policy's resolver, and refused if *any* of its addresses is forbidden
+(a name that mixes public and private answers is an attack).
 
 The request is then sent to a checked address, never to the name, so a second lookup
 (DNS rebinding) has nothing to act on.
@@ -16,18 +11,15 @@ The request is then sent to a checked address, never to the name, so a second lo
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from ipaddress import ip_address
 
 import httpx
 
+from conch.domain import urls
+from conch.domain.urls import UrlRefused
 from conch.net.addresses import IPAddress
 from conch.net.errors import BadUrl, ConnectFailed
 from conch.net.policy import OutboundPolicy, check_address
-
-SCHEMES = {"http": 80, "https": 443}
-_NUMERIC_LABEL = re.compile(r"(0x[0-9a-f]*|[0-9]+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -54,20 +46,11 @@ class Target:
 
 
 def parse_url(url: str | httpx.URL) -> httpx.URL:
-    """``url`` parsed, if it is an absolute http(s) URL with a host form we accept."""
+    """``url`` parsed, if it is one conch will call (:mod:`conch.domain.urls`); BadUrl if not."""
     try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, TypeError) as exc:
-        raise BadUrl(f"{str(url)[:80]!r} is not a valid URL: {exc}") from None
-    if parsed.scheme not in SCHEMES:
-        raise BadUrl(f"the URL scheme must be http or https, got {parsed.scheme or 'none'!r}")
-    if not parsed.raw_host:
-        raise BadUrl("the URL has no host")
-    if b"%" in parsed.raw_host:  # httpx percent-encodes what a host name cannot hold
-        if b":" in parsed.raw_host:
-            raise BadUrl("IPv6 zone ids (fe80::1%25eth0) are not allowed in URLs")
-        raise BadUrl(f"the host {parsed.raw_host.decode('ascii')[:80]!r} is not a valid name")
-    return parsed
+        return urls.parse_url(url)
+    except UrlRefused as refused:
+        raise BadUrl(refused.reason) from None
 
 
 def display_url(url: str | httpx.URL) -> str:
@@ -85,27 +68,12 @@ def display_url(url: str | httpx.URL) -> str:
     return str(shown)
 
 
-def literal_address(host: str) -> IPAddress | None:
-    """The address ``host`` spells, if it is an IP literal; legacy numeric forms refused."""
-    try:
-        return ip_address(host)
-    except ValueError:
-        pass
-    last_label = host.rstrip(".").rsplit(".", 1)[-1]
-    if _NUMERIC_LABEL.fullmatch(last_label):
-        raise BadUrl(
-            f"host {host!r} is not a standard IP address; write IPv4 as four decimal "
-            "numbers (a.b.c.d) and IPv6 in brackets"
-        )
-    return None
-
-
 async def pin(url: str | httpx.URL, policy: OutboundPolicy) -> Target:
     """Parse, resolve once, and check every address of ``url``'s host against ``policy``."""
     parsed = parse_url(url)
     host = parsed.raw_host.decode("ascii")
-    literal = literal_address(host)
-    port = parsed.port or SCHEMES[parsed.scheme]
+    literal = urls.literal_address(host)  # checked by parse_url: refuses nothing here
+    port = parsed.port or urls.SCHEMES[parsed.scheme]
     addresses = (literal,) if literal else await _lookup(host, port, policy)
     for address in addresses:
         check_address(address, policy, host=None if literal else host)

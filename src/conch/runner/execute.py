@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from conch.config import Settings
-from conch.domain.catalog import Mode, frame_count, video_size
+from conch.domain.catalog import frame_count, video_size
 from conch.domain.errors import ConchError, ErrorCode
-from conch.domain.request import ImageRole, TaskSpec
+from conch.domain.request import ImageRole
 from conch.domain.task import Task, TaskStatus
 from conch.engines.base import Engine, EngineFailure, Frame, Job
 from conch.engines.registry import DIFFUSION, load_engine
@@ -106,8 +106,8 @@ def execute(claim: Claim, runner: Runner) -> TaskStatus | None:
 
 def _render(claim: Claim, runner: Runner, lease: LeaseKeeper, staging: Path) -> TaskStatus:
     task, store = claim.task, runner.store
-    spec = TaskSpec.from_json(task.spec)
-    job = build_job(task, spec, runner.media)
+    spec = task.spec
+    job = build_job(task, runner.media)
     engine = runner.engine_for(spec.model)
     if not store.start_processing(claim):
         raise LeaseLost(f"task {task.id} was taken before it started")
@@ -137,17 +137,19 @@ def _render(claim: Claim, runner: Runner, lease: LeaseKeeper, staging: Path) -> 
     return TaskStatus.SUCCESS
 
 
-def build_job(task: Task, spec: TaskSpec, media: MediaStore) -> Job:
+def build_job(task: Task, media: MediaStore) -> Job:
     """The engine's job: decoded input frames fitted to the output size."""
-    sizes = {role: (info["width"], info["height"]) for role, info in task.inputs.items()}
-    width, height = video_size(spec.mode, spec.resolution, sizes)
-    images = {role: decode_rgb(media.read(info["key"])) for role, info in task.inputs.items()}
-    first = images.get(ImageRole.FIRST_FRAME.value)
-    last = images.get(ImageRole.LAST_FRAME.value)
+    spec = task.spec
+    sizes = {role: (image.width, image.height) for role, image in task.inputs.items()}
+    first_size, last_size = sizes.get(ImageRole.FIRST_FRAME), sizes.get(ImageRole.LAST_FRAME)
+    width, height = video_size(spec.mode, spec.resolution, first_size, last_size)
+    images = {role: decode_rgb(media.read(image.key)) for role, image in task.inputs.items()}
+    first = images.get(ImageRole.FIRST_FRAME)
+    last = images.get(ImageRole.LAST_FRAME)
     fitted_first = fit_frame(first, width, height) if first is not None else None
     fitted_last = fit_frame(last, width, height) if last is not None else None
     return Job(
-        mode=Mode(spec.mode),
+        mode=spec.mode,
         prompt=spec.prompt_text,
         camera_plan=spec.camera_plan,
         width=width,
@@ -155,7 +157,7 @@ def build_job(task: Task, spec: TaskSpec, media: MediaStore) -> Job:
         frame_count=frame_count(spec.duration),
         first_frame=fitted_first,
         last_frame=fitted_last,
-        subject_image=images.get(ImageRole.SUBJECT.value),
+        subject_image=images.get(ImageRole.SUBJECT),
         prompt_optimizer=spec.prompt_optimizer,
         seed=task.id & 0xFFFFFFFF,
     )

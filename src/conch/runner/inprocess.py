@@ -9,7 +9,6 @@ queue: the next wait here, or a ``conch serve`` on the same data dir, runs it ag
 
 from __future__ import annotations
 
-import dataclasses
 import shutil
 import socket
 import sys
@@ -22,7 +21,6 @@ from typing import Any
 
 import anyio
 
-from conch.api.minimax import DIALECT
 from conch.client.backoff import WAIT_TIMEOUT
 from conch.client.common import request_from
 from conch.client.composed import Composed
@@ -33,15 +31,16 @@ from conch.client.flows import StatusListener
 from conch.client.status import STATES, Failure, Page, State, Status, Video
 from conch.config import Settings
 from conch.domain.errors import ErrorCode, InvalidParams, NotFound
-from conch.domain.request import GenerationRequest, TaskSpec
+from conch.domain.ids import parse_id
+from conch.domain.request import GenerationRequest
 from conch.domain.task import Task, TaskStatus
 from conch.runner.execute import Runner, execute
 from conch.runner.worker import open_runner, sweep
 from conch.services import Services
-from conch.store.ids import parse_id
 from conch.store.keys import ApiKey
 from conch.store.tasks import Claim
 from conch.submission import submit
+from conch.wire.minimax import DIALECT
 
 LOCAL_OWNER = "local (conch generate)"
 """The key that owns tasks submitted in-process; its secret is never shown or needed."""
@@ -242,12 +241,12 @@ def _execute(claim: Claim, runner: Runner, finished: threading.Event) -> None:
 def status_of(task: Task) -> Status:
     """A stored task as the SDK reports it."""
     output = task.output
-    spec = TaskSpec.from_json(task.spec)
+    spec = task.spec
     return Status(
         task_id=task.task_id,
         state=STATES[task.status],
         provider_status=task.status.value,
-        raw=dataclasses.asdict(task),
+        raw=task.to_json(),
         file_id=str(output.file_id) if output else None,
         width=output.width if output else None,
         height=output.height if output else None,

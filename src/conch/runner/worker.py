@@ -13,7 +13,6 @@ from conch.media.storage import MediaStore
 from conch.runner.execute import Runner, execute
 from conch.runner.lease import StopSignal
 from conch.store.db import open_database
-from conch.store.outbox import with_outbox
 from conch.store.tasks import TaskStore
 
 log = logging.getLogger(__name__)
@@ -24,7 +23,7 @@ def open_runner(settings: Settings, name: str, stop: StopSignal | None = None) -
     engine = open_database(settings.database, upgrade=False)
     media = MediaStore(settings.media_dir)
     # A runner's status changes write callback pushes; the server's deliverer sends them.
-    store = with_outbox(TaskStore(engine))
+    store = TaskStore(engine)
     return Runner(settings, store, media, name, stop or threading.Event())
 
 

@@ -24,13 +24,10 @@ from sqlalchemy import Engine, Row, insert, or_, select, update
 from conch.domain.errors import InvalidApiKey
 from conch.store.keys import ApiKey, KeyStore, hash_key
 from conch.store.tables import chanjing_apps
+from conch.wire.chanjing import APP_ID_FIELD, SECRET_FIELD, TOKEN_FIELD, TOKEN_PATH
 
 DEFAULT_TOKEN_TTL = 24 * 3600
 """Seconds an access token lives unless configured otherwise (Chanjing's: about a day)."""
-
-TOKEN_FIELD = "access_token"
-APP_ID_FIELD = "app_id"
-SECRET_FIELD = "secret_key"
 
 
 @dataclass(frozen=True)
@@ -110,9 +107,7 @@ class ChanjingStore:
             or_(chanjing_apps.c.token_hash == hashed, chanjing_apps.c.previous_token_hash == hashed)
         )
         if row is None:
-            raise InvalidApiKey(
-                "is not valid; get one from POST /open/v1/access_token", field=TOKEN_FIELD
-            )
+            raise InvalidApiKey(f"is not valid; get one from POST {TOKEN_PATH}", field=TOKEN_FIELD)
         if row.token_hash != hashed:
             # Chanjing keeps one live token per app; processes sharing an app trip on this.
             raise InvalidApiKey(
@@ -122,8 +117,7 @@ class ChanjingStore:
             )
         if row.token_expires_at <= self.clock():
             raise InvalidApiKey(
-                f"expired at {_when(row.token_expires_at)}; get a new one from "
-                "POST /open/v1/access_token",
+                f"expired at {_when(row.token_expires_at)}; get a new one from POST {TOKEN_PATH}",
                 field=TOKEN_FIELD,
             )
         return self._bound_key(row)

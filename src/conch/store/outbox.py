@@ -1,10 +1,8 @@
 """The callback outbox: pushes recorded with the status change, claimed under a lease.
 
-:func:`record_push` is a :class:`~conch.store.tasks.TaskStore` transition hook: it writes the
-push a status change causes (see :mod:`conch.delivery.events`) in the same transaction as
-the change, so the push exists exactly when the change does, and a restart loses none.
-:func:`with_outbox` installs it; every TaskStore that changes statuses (the server's, each
-runner's) must have it.
+Every status change writes the push it causes in its own transaction
+(:mod:`conch.store.pushes`), so the push exists exactly when the change does, and a restart
+loses none.
 
 A deliverer *claims* due rows as runners claim tasks: the claim bumps the row's ``fence``
 and grants a lease, and every later write names the fence, so a deliverer that stalled past
@@ -20,31 +18,14 @@ import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Row, and_, exists, insert, or_, select, update
 
-from conch.delivery.events import PushEvent, event_for
-from conch.delivery.signing import new_webhook_id
-from conch.domain.task import Task, TaskOutput, TaskStatus
+from conch.domain.events import PushEvent
+from conch.domain.task import Task
+from conch.store.pushes import DeliveryState
 from conch.store.tables import deliveries, delivery_attempts, tasks
-from conch.store.tasks import TaskStore
-
-
-class DeliveryState(StrEnum):
-    """Where a push stands; the values are shown to owners."""
-
-    PENDING = "pending"
-    """Not delivered yet: waiting for its turn, its next attempt, or being sent."""
-    DELIVERED = "delivered"
-    """The receiver answered 2xx."""
-    GONE = "gone"
-    """The receiver answered 410 Gone: no more pushes go to this URL."""
-    STOPPED = "stopped"
-    """Not sent: its URL answered 410 Gone to an earlier push."""
-    EXPIRED = "expired"
-    """The retry window closed before the receiver answered 2xx."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +50,7 @@ class Delivery:
 
     def task(self) -> Task:
         """The task as it was when its status changed to this push's event."""
-        return task_from_snapshot(self.snapshot)
+        return Task.from_json(self.snapshot)
 
 
 @dataclass(frozen=True)
@@ -89,62 +70,6 @@ class DeliveryHistory:
 
     delivery: Delivery
     attempts: list[Attempt]
-
-
-# -- the hook --------------------------------------------------------------------------------
-
-
-def record_push(conn: Connection, task: Task) -> None:
-    """Transition hook: write the push this status change causes, if any."""
-    url = task.spec.get("callback_url")
-    event = event_for(task.status)
-    if not url or event is None:
-        return
-    # The task row was just updated in this transaction, so it is locked: no other
-    # transaction can be adding a push for this task at the same time.
-    taken = conn.execute(select(deliveries.c.event).where(deliveries.c.task_id == task.id))
-    events = set(taken.scalars())
-    if event.value in events:
-        return
-    values = {
-        "webhook_id": new_webhook_id(),
-        "task_id": task.id,
-        "owner_id": task.owner_id,
-        "seq": len(events) + 1,
-        "event": event.value,
-        "url": url,
-        "snapshot": task_snapshot(task),
-        "state": DeliveryState.PENDING.value,
-        "created_at": task.updated_at,
-        "next_attempt_at": task.updated_at,
-        "attempts": 0,
-        "fence": 0,
-    }
-    conn.execute(insert(deliveries).values(values))
-
-
-def with_outbox(store: TaskStore) -> TaskStore:
-    """``store`` with :func:`record_push` among its transition hooks."""
-    if record_push not in store.hooks:
-        store.hooks.append(record_push)
-    return store
-
-
-def task_snapshot(task: Task) -> dict[str, Any]:
-    """``task`` as JSON."""
-    return dataclasses.asdict(task)
-
-
-def task_from_snapshot(snapshot: dict[str, Any]) -> Task:
-    """The task a :func:`task_snapshot` was taken of."""
-    output = snapshot.get("output")
-    return Task(
-        **{
-            **snapshot,
-            "status": TaskStatus(snapshot["status"]),
-            "output": TaskOutput(**output) if output else None,
-        }
-    )
 
 
 # -- the deliverer's side -------------------------------------------------------------------

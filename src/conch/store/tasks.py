@@ -6,12 +6,14 @@ is current and the task still running, so a runner whose lease was swept away (i
 or a duplicate delivery ran the task too) can change nothing. :meth:`TaskStore.sweep` puts
 tasks with expired leases back in the queue, until their attempts run out.
 
-Every status change runs the registered transition hooks inside the same transaction, so
-what they write (e.g. callback deliveries) commits or rolls back with the change itself.
+Every status change writes the callback push it causes (:mod:`conch.store.pushes`), and runs
+any further transition hooks, inside the same transaction, so what they write commits or
+rolls back with the change itself.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import time
 import uuid
@@ -23,8 +25,10 @@ from sqlalchemy import Connection, Engine, Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from conch.domain.errors import ErrorCode, InvalidParams, NotFound
-from conch.domain.task import Task, TaskOutput, TaskStatus
-from conch.store.ids import new_id, parse_id
+from conch.domain.ids import new_id, parse_id
+from conch.domain.request import ImageRole, TaskSpec
+from conch.domain.task import StoredImage, Task, TaskOutput, TaskStatus
+from conch.store.pushes import record_push
 from conch.store.tables import files, tasks
 
 TransitionHook = Callable[[Connection, Task], None]
@@ -89,10 +93,8 @@ class TaskStore:
         task_id: int,
         owner_id: int,
         dialect: str,
-        model: str,
-        mode: str,
-        spec: Mapping[str, Any],
-        inputs: Mapping[str, Any],
+        spec: TaskSpec,
+        inputs: Mapping[ImageRole, StoredImage],
     ) -> Task:
         """Store an accepted task, queued. ``task_id`` comes from :func:`new_id`."""
         now = self.clock()
@@ -102,10 +104,10 @@ class TaskStore:
             "owner_id": owner_id,
             "dialect": dialect,
             "status": TaskStatus.QUEUED.value,
-            "model": model,
-            "mode": mode,
-            "spec": dict(spec),
-            "inputs": dict(inputs),
+            "model": spec.model,
+            "mode": spec.mode.value,
+            "spec": spec.to_json(),
+            "inputs": {role.value: dataclasses.asdict(image) for role, image in inputs.items()},
             "created_at": now,
             "updated_at": now,
             "available_at": now,
@@ -397,6 +399,7 @@ class TaskStore:
         return task
 
     def _run_hooks(self, conn: Connection, task: Task) -> None:
+        record_push(conn, task)  # every store writes the callback push a change causes
         for hook in self.hooks:
             hook(conn, task)
 
@@ -425,10 +428,8 @@ def _task(row: Row[Any]) -> Task:
         owner_id=row.owner_id,
         dialect=row.dialect,
         status=TaskStatus(row.status),
-        model=row.model,
-        mode=row.mode,
-        spec=row.spec,
-        inputs=row.inputs,
+        spec=TaskSpec.from_json(row.spec),
+        inputs={ImageRole(role): StoredImage(**image) for role, image in row.inputs.items()},
         created_at=row.created_at,
         updated_at=row.updated_at,
         attempts=row.attempts,

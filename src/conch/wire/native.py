@@ -1,4 +1,4 @@
-"""conch's own API, which no provider has: the task list.
+"""conch's own API, which no provider has: the task list and a task's callback deliveries.
 
 Real HTTP statuses; errors as ``{"error": {"code": <canonical code>, "message": ...}}``.
 Tasks are listed newest first and paged by cursor: ``after`` is the last task id of the page
@@ -12,6 +12,17 @@ from pydantic import BaseModel, Field
 TASKS_PATH = "/v1/tasks"
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
+
+
+class ErrorDetail(BaseModel):
+    code: str = Field(description="conch's canonical error code, or invalid_link")
+    message: str
+
+
+class ErrorAnswer(BaseModel):
+    """Every refusal of conch's own routes."""
+
+    error: ErrorDetail
 
 
 class TaskError(BaseModel):
@@ -47,3 +58,29 @@ class TaskPage(BaseModel):
     tasks: list[TaskView]
     has_more: bool
     next_after: str | None = Field(description="Send as `after` for the next page")
+
+
+class AttemptView(BaseModel):
+    number: int
+    started_at: float = Field(description="Unix seconds")
+    duration: float = Field(description="Seconds the attempt took")
+    http_status: int | None = Field(description="The receiver's answer; null when there was none")
+    error: str | None = Field(description="Why there was no answer")
+
+
+class DeliveryView(BaseModel):
+    webhook_id: str = Field(description="The push's id: its webhook-id header when signed")
+    event: str = Field(description="processing | success | failed")
+    url: str
+    state: str = Field(description="pending | delivered | gone | stopped | expired")
+    outcome: str | None = Field(description="The last attempt or decision, in words")
+    created_at: float = Field(description="When the status changed (unix seconds)")
+    next_attempt_at: float | None = Field(description="While pending: when it is tried next")
+    finished_at: float | None
+    attempts: list[AttemptView]
+
+
+class DeliveriesAnswer(BaseModel):
+    task_id: str
+    callback_url: str | None
+    deliveries: list[DeliveryView]

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from conch.api.minimax import QUICKROUTER_PREFIX
 from conch.client.adapters.base import Adapter, Link
 from conch.client.adapters.chanjing import ChanjingAdapter
 from conch.client.adapters.minimax import MiniMaxAdapter
@@ -13,6 +12,7 @@ from conch.client.adapters.modelverse import ModelverseAdapter
 from conch.client.presets import Dialect
 from conch.client.token_cache import TokenFile
 from conch.domain.errors import Unauthorized
+from conch.wire.minimax import QUICKROUTER_PREFIX
 
 __all__ = ["Adapter", "Link", "adapter_for"]
 

@@ -19,7 +19,6 @@ from typing import Any
 
 from typing_extensions import override
 
-from conch.api import chanjing as wire
 from conch.client.adapters.base import (
     Adapter,
     Credentials,
@@ -38,7 +37,8 @@ from conch.client.token_cache import SharedToken, TokenFile
 from conch.domain.catalog import Resolution
 from conch.domain.errors import ErrorCode, InvalidParams
 from conch.domain.request import DEFAULT_DURATION, GenerationRequest
-from conch.store.chanjing import APP_ID_FIELD, SECRET_FIELD, TOKEN_FIELD
+from conch.wire import chanjing as wire
+from conch.wire.chanjing import APP_ID_FIELD, SECRET_FIELD, TOKEN_FIELD
 
 READ_CODES = invert({code: int(value) for code, value in wire.CODES.items()})
 """Chanjing ``code`` -> canonical error."""

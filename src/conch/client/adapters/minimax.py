@@ -12,7 +12,6 @@ from typing import Any
 
 from typing_extensions import override
 
-from conch.api import minimax as wire
 from conch.client.adapters import native
 from conch.client.adapters.base import (
     Adapter,
@@ -29,6 +28,7 @@ from conch.client.effects import Answer, Call
 from conch.client.status import Failure, Page, State, Status, state_of
 from conch.domain.errors import ErrorCode
 from conch.domain.request import GenerationRequest
+from conch.wire import minimax as wire
 
 READ_CODES: dict[int, ErrorCode] = {
     **invert(wire.STATUS_CODES),
@@ -45,7 +45,7 @@ READ_CODES: dict[int, ErrorCode] = {
 }
 """``base_resp.status_code`` -> canonical error."""
 
-OK = wire.OK["status_code"]
+OK = wire.OK.status_code
 
 
 class MiniMaxAdapter(Adapter):

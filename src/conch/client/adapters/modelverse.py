@@ -9,7 +9,6 @@ from typing import Any
 
 from typing_extensions import override
 
-from conch.api import modelverse as wire
 from conch.client.adapters import native
 from conch.client.adapters.base import (
     Adapter,
@@ -27,6 +26,7 @@ from conch.client.effects import Answer, Call
 from conch.client.status import Failure, Page, State, Status, state_of
 from conch.domain.errors import ErrorCode
 from conch.domain.request import GenerationRequest
+from conch.wire import modelverse as wire
 
 BY_CODE = invert({code: error.code for code, error in wire.ERRORS.items()})
 BY_TYPE: dict[str, ErrorCode] = {
