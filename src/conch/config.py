@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     max_image_bytes: int = 20 * 1024 * 1024
     max_image_pixels: int = 40_000_000
     max_request_bytes: int = Field(64 * 1024 * 1024, gt=0, description="largest body read")
+    auth_failure_limit: int = Field(
+        20, ge=1, description="failed authentications per client address per window"
+    )
+    auth_failure_window: float = Field(60.0, gt=0, description="seconds of that window")
 
     lease_seconds: float = Field(30.0, gt=0)
     stall_seconds: float = Field(

@@ -7,7 +7,9 @@ from fastapi_offline import FastAPIOffline
 
 from conch import __version__
 from conch.api import chanjing, deliveries, files, minimax, modelverse, native
+from conch.api.auth_limits import FailedAuthLimit
 from conch.api.limits import BodyLimitMiddleware
+from conch.api.responses import JSONAnswer
 from conch.api.tracing import TraceIdMiddleware
 from conch.services import Services
 from conch.wire.minimax import QUICKROUTER_PREFIX
@@ -22,8 +24,17 @@ def create_app(services: Services) -> FastAPI:
     """The app serving ``services``; the caller owns their lifetime."""
     # The docs pages load Swagger UI and ReDoc from files conch serves itself, not from a CDN,
     # so they work offline and behind a firewall.
-    app = FastAPIOffline(title="conch", version=__version__, description=DESCRIPTION)
+    app = FastAPIOffline(
+        title="conch",
+        version=__version__,
+        description=DESCRIPTION,
+        default_response_class=JSONAnswer,
+    )
     app.state.services = services
+    settings = services.settings
+    app.state.failed_auth = FailedAuthLimit(
+        settings.auth_failure_limit, settings.auth_failure_window
+    )
     app.add_middleware(BodyLimitMiddleware, limit=services.settings.max_request_bytes)
     app.add_middleware(TraceIdMiddleware)
     app.include_router(minimax.router())

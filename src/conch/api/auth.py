@@ -1,8 +1,16 @@
-"""API-key authentication: ``Authorization: Bearer <key>`` (the bare key is accepted too,
-as Modelverse's examples send it)."""
+"""Who is calling: an API key in ``Authorization`` (``Bearer <key>``, or the bare key as
+Modelverse's examples send it), or, for Chanjing, an access token.
+
+Credentials are checked from the headers before a byte of the body is read: the route class
+(:mod:`conch.api.routing`) runs a route's :class:`Credentials` first, and the dependency then
+hands the route the key it found. Failed checks are counted per client address
+(:mod:`conch.api.auth_limits`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -14,6 +22,9 @@ from conch.store.keys import ApiKey
 MISSING_KEY = (
     "login fail: Please carry the API secret key in the 'Authorization' field of the request header"
 )
+
+Check = Callable[[Request], ApiKey]
+"""Finds the caller's active key from a request's headers; Unauthorized or InvalidApiKey."""
 
 
 def services(request: Request) -> Services:
@@ -32,15 +43,30 @@ def key_from_header(value: str | None) -> str | None:
     return value.strip()
 
 
-def require_key(request: Request) -> ApiKey:
-    """The caller's active API key (a FastAPI dependency); 1004 or 2049 otherwise."""
+def api_key_owner(request: Request) -> ApiKey:
+    """The caller's active API key from ``Authorization``; 1004 or 2049 otherwise."""
     key = key_from_header(request.headers.get("authorization"))
     if key is None:
         raise Unauthorized(MISSING_KEY)
     return services(request).keys.authenticate(key)
 
 
-Owner = Annotated[ApiKey, Depends(require_key)]
+@dataclass(frozen=True)
+class Credentials:
+    """A FastAPI dependency: the caller's key, as ``check`` finds it.
+
+    The route class has usually run ``check`` already, before reading the body, and left
+    the key on ``request.state``; the dependency then only hands it over.
+    """
+
+    check: Check
+
+    def __call__(self, request: Request) -> ApiKey:
+        found: ApiKey | None = getattr(request.state, "owner", None)
+        return found if found is not None else self.check(request)
+
+
+Owner = Annotated[ApiKey, Depends(Credentials(api_key_owner))]
 """A route parameter: the authenticated caller's key."""
 
 Installation = Annotated[Services, Depends(services)]

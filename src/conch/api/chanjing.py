@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Query, Request, Security
 from fastapi.security import APIKeyHeader
 from starlette.responses import Response
 
-from conch.api.auth import Installation, services
+from conch.api.auth import Credentials, Installation, services
 from conch.api.files import video_urls
+from conch.api.responses import JSONAnswer
 from conch.api.routing import dialect_route
 from conch.api.tracing import trace_id
 from conch.domain.errors import ConchError, Unauthorized
@@ -39,12 +39,10 @@ def render_error(error: ConchError, request: Request) -> Response:
     # The submit call records which image spelling the caller used (see ChanjingSubmitBody).
     names: FieldNames = getattr(request.state, "chanjing_fields", wire.FIELD_NAMES)
     # Always HTTP 200: see conch.wire.chanjing.
-    return JSONResponse(wire.error_answer(error, trace_id(request), names).model_dump())
+    return JSONAnswer(wire.error_answer(error, trace_id(request), names).model_dump())
 
 
 # -- credentials ----------------------------------------------------------------------------
-
-_token_header = APIKeyHeader(name=wire.TOKEN_FIELD, auto_error=False, scheme_name="access_token")
 
 
 def chanjing_store(request: Request) -> ChanjingStore:
@@ -53,11 +51,11 @@ def chanjing_store(request: Request) -> ChanjingStore:
     return found.chanjing
 
 
-def require_token(request: Request, token: Annotated[str | None, Depends(_token_header)]) -> ApiKey:
-    """The API key behind the ``access_token`` header (a FastAPI dependency); 10400 otherwise."""
+def token_owner(request: Request) -> ApiKey:
+    """The API key behind the ``access_token`` header; 10400 otherwise."""
     # Reverse proxies such as nginx drop headers with underscores by default: accept the
     # dashed spelling too.
-    token = token or request.headers.get("access-token")
+    token = request.headers.get(wire.TOKEN_FIELD) or request.headers.get("access-token")
     if not token or not token.strip():
         raise Unauthorized(
             f"the access_token header is missing; get a token from POST {wire.TOKEN_PATH}"
@@ -65,7 +63,10 @@ def require_token(request: Request, token: Annotated[str | None, Depends(_token_
     return chanjing_store(request).authenticate(token.strip())
 
 
-TokenOwner = Annotated[ApiKey, Depends(require_token)]
+# The header, declared for the API docs; the route class checks the token before the body.
+_token_header = APIKeyHeader(name=wire.TOKEN_FIELD, auto_error=False, scheme_name="access_token")
+TOKEN_HEADER = Security(_token_header)
+TokenOwner = Annotated[ApiKey, Depends(Credentials(token_owner))]
 Apps = Annotated[ChanjingStore, Depends(chanjing_store)]
 
 
@@ -99,7 +100,7 @@ def router() -> APIRouter:
         data = AccessTokenData(access_token=issued.token, expire_in=issued.expires_at)
         return AccessTokenAnswer(**wire.answered(trace_id(request)), data=data)
 
-    @routes.post(wire.SUBMIT_PATH, response_model=ChanjingSubmitAnswer)
+    @routes.post(wire.SUBMIT_PATH, response_model=ChanjingSubmitAnswer, dependencies=[TOKEN_HEADER])
     async def submit_task(
         request: Request, body: ChanjingSubmitBody, owner: TokenOwner, found: Installation
     ) -> ChanjingSubmitAnswer:
@@ -108,7 +109,7 @@ def router() -> APIRouter:
         task = await submit(found, owner, body.to_request(), dialect=wire.DIALECT)
         return ChanjingSubmitAnswer(**wire.answered(trace_id(request)), data=task.uuid)
 
-    @routes.get(wire.TASK_PATH, response_model=TaskAnswer)
+    @routes.get(wire.TASK_PATH, response_model=TaskAnswer, dependencies=[TOKEN_HEADER])
     def get_task(
         request: Request,
         unique_id: Annotated[str, Query(description="The id that task/submit returned")],
@@ -120,7 +121,7 @@ def router() -> APIRouter:
         data = wire.task_object(task, video_urls(request, task))
         return TaskAnswer(**wire.answered(trace_id(request)), data=data)
 
-    @routes.post(wire.PAGE_PATH, response_model=PageAnswer)
+    @routes.post(wire.PAGE_PATH, response_model=PageAnswer, dependencies=[TOKEN_HEADER])
     def page_tasks(
         request: Request, body: PageBody, owner: TokenOwner, found: Installation
     ) -> PageAnswer:

@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse
 from starlette.responses import Response
 
 from conch.api.auth import Installation, Owner
 from conch.api.files import download_url
+from conch.api.responses import JSONAnswer
 from conch.api.routing import dialect_route
 from conch.domain.errors import ConchError
 from conch.submission import submit
@@ -27,7 +28,7 @@ from conch.wire.minimax import (
 
 def render_error(error: ConchError, _request: Request) -> Response:
     # MiniMax answers business errors with HTTP 200; the code is in base_resp.
-    return JSONResponse(wire.ErrorAnswer(base_resp=wire.base_resp(error)).model_dump())
+    return JSONAnswer(wire.ErrorAnswer(base_resp=wire.base_resp(error)).model_dump())
 
 
 def router(tag: str = "MiniMax") -> APIRouter:

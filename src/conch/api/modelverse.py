@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
 from conch.api.auth import Installation, Owner
 from conch.api.files import video_urls
-from conch.api.routing import dialect_route
+from conch.api.responses import JSONAnswer
+from conch.api.routing import dialect_route, retry_after
 from conch.api.tracing import trace_id
 from conch.domain.errors import ConchError
 from conch.submission import submit
@@ -26,7 +26,7 @@ from conch.wire.modelverse import (
 
 def render_error(error: ConchError, request: Request) -> Response:
     status, body = wire.error_answer(error, trace_id(request))
-    return JSONResponse(body.model_dump(), status_code=status)
+    return JSONAnswer(body.model_dump(), status_code=status, headers=retry_after(error))
 
 
 def router() -> APIRouter:

@@ -9,11 +9,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
 from conch.api.auth import Installation, Owner
-from conch.api.routing import dialect_route
+from conch.api.responses import JSONAnswer
+from conch.api.routing import dialect_route, retry_after
 from conch.domain.errors import ConchError, ErrorCode, InvalidParams
 from conch.domain.ids import parse_id
 from conch.domain.task import Task, TaskStatus
@@ -32,15 +32,18 @@ from conch.wire.native import (
 HTTP_STATUS: dict[ErrorCode, int] = {code: wire.http_status for code, wire in ERRORS.items()}
 
 
-def error_response(status: int, code: str, message: str) -> Response:
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None
+) -> Response:
     """conch's own error body: ``{"error": {"code", "message"}}``."""
     body = ErrorAnswer(error=ErrorDetail(code=code, message=message))
-    return JSONResponse(body.model_dump(), status_code=status)
+    return JSONAnswer(body.model_dump(), status_code=status, headers=headers)
 
 
 def render_error(error: ConchError, _request: Request) -> Response:
     """``error`` in conch's own error body, on the HTTP status it stands for."""
-    return error_response(HTTP_STATUS[error.code], error.code.value, error.message())
+    status = HTTP_STATUS[error.code]
+    return error_response(status, error.code.value, error.message(), retry_after(error))
 
 
 def task_view(task: Task) -> TaskView:

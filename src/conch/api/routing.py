@@ -4,18 +4,32 @@ its own dialect (never FastAPI's ``{"detail": ...}``)."""
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from fastapi.concurrency import run_in_threadpool
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from conch.api.auth import Credentials
+from conch.api.auth_limits import FailedAuthLimit
 from conch.api.json_body import read_as_json
 from conch.api.limits import declared_too_large
-from conch.domain.errors import ConchError, Internal, InvalidParams, MalformedRequest
+from conch.domain.errors import (
+    ConchError,
+    Internal,
+    InvalidApiKey,
+    InvalidParams,
+    MalformedRequest,
+    RateLimited,
+    Unauthorized,
+)
+from conch.store.keys import ApiKey
 
 log = logging.getLogger(__name__)
 
@@ -26,21 +40,18 @@ Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
 
 def dialect_route(render_error: ErrorRenderer) -> type[APIRoute]:
-    """An APIRoute class whose routes answer every failure through ``render_error``."""
+    """An APIRoute class whose routes answer every failure through ``render_error``, and
+    check a caller's credentials before reading the body."""
 
     class DialectRoute(APIRoute):
         def get_route_handler(self) -> Handler:
             handler = super().get_route_handler()
+            credentials = _credentials(self.dependant)
+            reads_body = self.body_field is not None
 
             async def handle(request: Request) -> Response:
-                limit = request.app.state.services.settings.max_request_bytes
-                too_large = declared_too_large(request, limit)
-                if too_large is not None:
-                    return render_error(too_large, request)
                 try:
-                    if self.body_field is not None:
-                        request = await read_as_json(request)
-                    return await handler(request)
+                    return await _answer(request, handler, credentials, reads_body)
                 except ConchError as error:
                     return render_error(error, request)
                 except RequestValidationError as error:
@@ -57,6 +68,47 @@ def dialect_route(render_error: ErrorRenderer) -> type[APIRoute]:
             return handle
 
     return DialectRoute
+
+
+async def _answer(
+    request: Request, handler: Handler, credentials: Credentials | None, reads_body: bool
+) -> Response:
+    """The route's answer: cheap checks on the headers first, then the body, then the route."""
+    too_large = declared_too_large(request, request.app.state.services.settings.max_request_bytes)
+    if too_large is not None:
+        raise too_large
+    if credentials is not None:
+        request.state.owner = await run_in_threadpool(_checked, request, credentials)
+    if reads_body:
+        request = await read_as_json(request)
+    return await handler(request)
+
+
+def _credentials(dependant: Dependant) -> Credentials | None:
+    """The credentials a route's parameters ask for, if any."""
+    for dependency in dependant.dependencies:
+        if isinstance(dependency.call, Credentials):
+            return dependency.call
+    return None
+
+
+def _checked(request: Request, credentials: Credentials) -> ApiKey:
+    """The caller's key, counting a failed check against the caller's address."""
+    limit: FailedAuthLimit = request.app.state.failed_auth
+    address = request.client.host if request.client else "unknown"
+    limit.check(address)
+    try:
+        return credentials.check(request)
+    except (Unauthorized, InvalidApiKey):
+        limit.failed(address)
+        raise
+
+
+def retry_after(error: ConchError) -> dict[str, str]:
+    """The ``Retry-After`` header for a rate-limited caller, where the wait is known."""
+    if isinstance(error, RateLimited) and error.retry_after is not None:
+        return {"Retry-After": str(max(1, math.ceil(error.retry_after)))}
+    return {}
 
 
 def unreadable_body(error: HTTPException) -> ConchError:

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 import uvicorn
 
+from conch import logs
 from conch.api.app import create_app
 from conch.cli.banner import greeting
 from conch.cli.options import data_dir_option, settings_from
@@ -32,7 +33,7 @@ log = logging.getLogger("conch")
 def serve(host: str | None, port: int | None, data_dir: Path | None, workers: int | None) -> None:
     """Serve the API and run tasks with the embedded engines."""
     settings = settings_from(host=host, port=port, data_dir=data_dir, workers=workers)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    logs.configure()
     try:
         check_routes(settings)
     except ValueError as error:

@@ -14,7 +14,6 @@ bytes that are sent and signed.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -22,6 +21,7 @@ from conch.delivery.links import VideoLinks
 from conch.domain.events import PushEvent
 from conch.domain.task import Task
 from conch.wire import chanjing, minimax
+from conch.wire.encoding import json_bytes
 
 PushBody = Callable[[Task, PushEvent, VideoLinks], dict[str, Any]]
 
@@ -46,5 +46,5 @@ def push_body(task: Task, event: PushEvent, links: VideoLinks) -> dict[str, Any]
 
 
 def encode(body: dict[str, Any]) -> bytes:
-    """JSON bytes as sent (and signed): compact, UTF-8."""
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    """JSON bytes as sent (and signed): compact, UTF-8 (escaped where it cannot be)."""
+    return json_bytes(body)

@@ -87,9 +87,16 @@ class InvalidApiKey(ConchError):
 
 
 class RateLimited(ConchError):
-    """The caller sent more requests than its limit allows."""
+    """The caller sent more requests than its limit allows; ``retry_after`` is how many
+    seconds until it may try again, when known."""
 
     code = ErrorCode.RATE_LIMITED
+
+    def __init__(
+        self, detail: str, *, field: str | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(detail, field=field)
+        self.retry_after = retry_after
 
 
 class InsufficientBalance(ConchError):

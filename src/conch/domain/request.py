@@ -119,6 +119,7 @@ class TaskSpec:
 
 def validate(request: GenerationRequest) -> TaskSpec:
     """Check ``request`` against every rule that needs no I/O; raise InvalidParams."""
+    _check_text(request)
     spec = model_spec(request.model)
     mode = _mode_of(request, spec)
     _check_prompt(request.prompt, mode)
@@ -174,6 +175,33 @@ def _mode_of(request: GenerationRequest, spec: ModelSpec) -> Mode:
             f"{spec.name} does not offer text-to-video; it requires {required}", field="model"
         )
     return Mode.TEXT
+
+
+def _check_text(request: GenerationRequest) -> None:
+    """Every text field is valid Unicode: JSON can carry an unpaired surrogate (``"\\ud800"``),
+    which no answer, push or log could encode later."""
+    fields = {
+        "model": request.model,
+        "prompt": request.prompt,
+        "resolution": request.resolution,
+        "callback_url": request.callback_url,
+        **{role.value: source for role, source in request.image_sources().items()},
+    }
+    for name, value in fields.items():
+        if value is not None:
+            _check_unicode(value, name)
+
+
+def _check_unicode(value: str, name: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        code = ord(value[error.start])
+        raise InvalidParams(
+            f"must be valid Unicode text; it holds an unpaired surrogate (U+{code:04X}) at "
+            f"character {error.start}",
+            field=name,
+        ) from None
 
 
 def _check_prompt(prompt: str, mode: Mode) -> None:

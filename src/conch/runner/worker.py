@@ -8,6 +8,7 @@ import signal
 import threading
 import time
 
+from conch import logs
 from conch.config import Settings
 from conch.media.storage import MediaStore
 from conch.runner.execute import Runner, execute
@@ -66,7 +67,7 @@ def worker_main(settings: Settings, name: str, stop: StopSignal, parent_pid: int
     """Entry point of an embedded pool process."""
     # Ctrl-C reaches the whole process group; the server decides how its runners stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {name} %(levelname)s %(message)s")
+    logs.configure(name)
     runner = open_runner(settings, name, stop)
     runner.exit_when_stuck = True  # the pool replaces a process that exits
     try:
