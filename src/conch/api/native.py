@@ -19,6 +19,7 @@ from conch.domain.errors import ConchError, ErrorCode, InvalidParams
 from conch.domain.request import TaskSpec
 from conch.domain.task import Task, TaskStatus
 from conch.store.ids import parse_id
+from conch.store.queue import queue_positions
 from conch.wire.native import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
@@ -37,8 +38,8 @@ def render_error(error: ConchError, _request: Request) -> Response:
     return JSONResponse(body, status_code=HTTP_STATUS[error.code])
 
 
-def task_view(task: Task) -> TaskView:
-    """``task`` as conch's own API shows it."""
+def task_view(task: Task, queue_position: int | None = None) -> TaskView:
+    """``task`` as conch's own API shows it (``queue_position`` while it is queued)."""
     spec = TaskSpec.from_json(task.spec)
     failed = task.status is TaskStatus.FAIL
     return TaskView(
@@ -57,6 +58,8 @@ def task_view(task: Task) -> TaskView:
         error=TaskError(code=task.error_code or "", message=task.error_message or "")
         if failed
         else None,
+        queue_position=queue_position,
+        aigc_watermark=spec.aigc_watermark,
     )
 
 
@@ -88,8 +91,10 @@ def router() -> APIRouter:
         page = found.tasks.latest(owner.id, limit=limit + 1, before=_cursor(after))
         shown = page[:limit]
         more = len(page) > limit
+        queued = [task.id for task in shown if task.status is TaskStatus.QUEUED]
+        places = queue_positions(found.tasks.engine, queued)
         return TaskPage(
-            tasks=[task_view(task) for task in shown],
+            tasks=[task_view(task, places.get(task.id)) for task in shown],
             has_more=more,
             next_after=shown[-1].task_id if more else None,
         )
