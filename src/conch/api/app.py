@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from conch import __version__
-from conch.api import chanjing, files, minimax, modelverse, native
+from conch.api import chanjing, files, minimax, modelverse, native, studio
 from conch.api.limits import BodyLimitMiddleware
 from conch.api.tracing import TraceIdMiddleware
 from conch.delivery import routes as deliveries
@@ -36,4 +36,5 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(native.router(), prefix=minimax.QUICKROUTER_PREFIX, include_in_schema=False)
     app.include_router(deliveries.router())
     app.include_router(files.router)
+    app.include_router(studio.router())
     return app
