@@ -6,7 +6,8 @@ import { isFinished, settingsWords, stateWords } from "./words.js";
 
 const PAGE = 10;
 const MAX_PAGE = 100; // the most the task list gives in one page
-const POLL_MS = 1000;
+const POLL_MS = 1000; // while a shown task is unfinished
+const IDLE_POLL_MS = 15000; // otherwise: picks up tasks other clients submit
 const RETRY_MS = 5000;
 
 export class History {
@@ -33,7 +34,7 @@ export class History {
     this.#merge(firstPage.tasks, "top");
     this.hasMore = firstPage.has_more;
     this.#showPaging();
-    this.#schedule(POLL_MS);
+    this.#schedule();
   }
 
   stop() {
@@ -48,7 +49,7 @@ export class History {
       const page = await this.api.tasks({ limit });
       this.error.textContent = "";
       this.#merge(page.tasks, "top");
-      this.#schedule(POLL_MS);
+      this.#schedule();
     } catch (error) {
       this.#failed(error);
     }
@@ -62,7 +63,7 @@ export class History {
       this.#merge(page.tasks, "bottom");
       this.hasMore = page.has_more;
       this.#showPaging();
-      this.#schedule(POLL_MS);
+      this.#schedule();
     } catch (error) {
       this.#failed(error);
     } finally {
@@ -77,15 +78,17 @@ export class History {
       return;
     }
     this.error.textContent = `The list could not be read: ${error.message}. Trying again…`;
-    this.#schedule(RETRY_MS, true);
+    this.#schedule(RETRY_MS);
   }
 
-  #schedule(delay, always = false) {
+  // The next refresh: soon while a task is unfinished, now and then otherwise; none while
+  // the page is hidden (it resumes when the page shows again).
+  #schedule(delay = null) {
     clearTimeout(this.timer);
+    if (this.stopped || document.visibilityState === "hidden") return;
     const unfinished = [...this.items.values()].some((item) => !isFinished(item.task));
-    if (this.stopped || !(unfinished || always)) return;
-    if (document.visibilityState === "hidden") return; // resumed when the page shows again
-    this.timer = setTimeout(() => this.refresh(), delay);
+    const wait = delay ?? (unfinished ? POLL_MS : IDLE_POLL_MS);
+    this.timer = setTimeout(() => this.refresh(), wait);
   }
 
   #merge(tasks, where) {
