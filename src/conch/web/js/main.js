@@ -89,6 +89,13 @@ async function start() {
       showSignIn(refused(error));
     }
   });
+  // A link with a key opened in a tab already showing the studio changes only the fragment.
+  window.addEventListener("hashchange", () => {
+    const linked = takeKeyFromFragment();
+    if (!linked) return;
+    keepKey(linked);
+    window.location.reload();
+  });
   const key = takeKeyFromFragment() || storedKey();
   if (!key) {
     showSignIn();
