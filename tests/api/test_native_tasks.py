@@ -8,7 +8,7 @@ import pytest
 
 from support.dialects import create_chanjing_key, modelverse_client
 from support.files_http import FileServer
-from support.live import LiveConch
+from support.live import SERVER_ENV, LiveConch
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +99,22 @@ def test_bad_paging_is_a_400_in_conchs_error_body(
 def test_without_a_key_the_list_is_a_401(conch: LiveConch) -> None:
     answer = httpx.get(f"{conch.base_url}/v1/tasks")
     assert answer.status_code == 401 and answer.json()["error"]["code"] == "unauthorized"
+
+
+def test_queued_tasks_show_their_place_in_line_and_the_watermark_setting(
+    tmp_path_factory: pytest.TempPathFactory, files: FileServer
+) -> None:
+    # No runners: every task waits. The line is everyone's, so another key's task counts.
+    idle = LiveConch(tmp_path_factory.mktemp("queue"), {**SERVER_ENV, "CONCH_WORKERS": "0"})
+    mine, theirs = idle.create_key("mine"), idle.create_key("theirs")
+    first = files.base_url + "/clip/first.jpg"
+    with idle, idle.client(mine) as me, idle.client(theirs) as them:
+        for client, marked in ((me, True), (them, False), (me, False)):
+            body = {"model": "I2V-01", "first_frame_image": first, "aigc_watermark": marked}
+            assert (
+                client.post("/v1/video_generation", json=body).json()["base_resp"]["status_code"]
+                == 0
+            )
+        tasks = me.get("/v1/tasks").json()["tasks"]
+    assert [task["queue_position"] for task in tasks] == [3, 1]
+    assert [task["aigc_watermark"] for task in tasks] == [False, True]

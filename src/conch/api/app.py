@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from conch import __version__
-from conch.api import chanjing, deliveries, files, minimax, modelverse, native
+from conch.api import chanjing, deliveries, files, minimax, modelverse, native, studio
 from conch.api.auth_limits import FailedAuthLimit
 from conch.api.limits import BodyLimitMiddleware
 from conch.api.responses import JSONAnswer
@@ -47,4 +47,5 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(native.router(), prefix=QUICKROUTER_PREFIX, include_in_schema=False)
     app.include_router(deliveries.router())
     app.include_router(files.router)
+    app.include_router(studio.router())
     return app

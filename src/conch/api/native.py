@@ -17,6 +17,7 @@ from conch.api.routing import dialect_route, retry_after
 from conch.domain.errors import ConchError, ErrorCode, InvalidParams
 from conch.domain.ids import parse_id
 from conch.domain.task import Task, TaskStatus
+from conch.store.queue import queue_positions
 from conch.wire.modelverse import ERRORS
 from conch.wire.native import (
     DEFAULT_PAGE_SIZE,
@@ -46,8 +47,8 @@ def render_error(error: ConchError, _request: Request) -> Response:
     return error_response(status, error.code.value, error.message(), retry_after(error))
 
 
-def task_view(task: Task) -> TaskView:
-    """``task`` as conch's own API shows it."""
+def task_view(task: Task, queue_position: int | None = None) -> TaskView:
+    """``task`` as conch's own API shows it (``queue_position`` while it is queued)."""
     spec = task.spec
     failed = task.status is TaskStatus.FAIL
     return TaskView(
@@ -66,6 +67,8 @@ def task_view(task: Task) -> TaskView:
         error=TaskError(code=task.error_code or "", message=task.error_message or "")
         if failed
         else None,
+        queue_position=queue_position,
+        aigc_watermark=spec.aigc_watermark,
     )
 
 
@@ -97,8 +100,10 @@ def router() -> APIRouter:
         page = found.tasks.latest(owner.id, limit=limit + 1, before=_cursor(after))
         shown = page[:limit]
         more = len(page) > limit
+        queued = [task.id for task in shown if task.status is TaskStatus.QUEUED]
+        places = queue_positions(found.tasks.engine, queued)
         return TaskPage(
-            tasks=[task_view(task) for task in shown],
+            tasks=[task_view(task, places.get(task.id)) for task in shown],
             has_more=more,
             next_after=shown[-1].task_id if more else None,
         )

@@ -1,10 +1,12 @@
 """What ``conch serve`` prints as it starts: where it serves, and lines to try it that work
 when pasted as printed, offline.
 
-The try-it lines send two pictures that ship with conch as data URLs (no internet, and no
-private-address rule in the way) through MiniMax's own submit call with curl. The first
-start prints its new key once, in the line that exports it; later starts print a line that
-makes a key unless ``CONCH_API_KEY`` is already set (a stored key cannot be shown again).
+First the web studio's address: on the first start, a link that signs in with the new key
+(in the URL fragment). The try-it lines send two pictures that ship with conch as data URLs
+(no internet, and no private-address rule in the way) through MiniMax's own submit call
+with curl. The first start prints its new key in the link and in the line that exports it;
+later starts print a line that makes a key unless ``CONCH_API_KEY`` is already set (a
+stored key cannot be shown again), and the link without a key.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import shlex
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 from conch import __version__
 from conch.config import Settings
@@ -48,6 +51,24 @@ def key_line(new_key: str | None, settings: Settings) -> str:
     data_dir = shlex.quote(str(settings.data_dir.resolve()))
     made = f"$({conch} keys create --name {TRY_IT_KEY_NAME} --data-dir {data_dir})"
     return f'export {KEY_VARIABLE}="${{{KEY_VARIABLE}:-{made}}}"'
+
+
+def studio_link(base: str, new_key: str | None) -> str:
+    """The studio's address; on the first start it signs in with the new key.
+
+    The key rides in the fragment, which a browser never sends: no server or proxy log
+    sees it.
+    """
+    return f"{base}/#key={quote(new_key, safe='')}" if new_key is not None else f"{base}/"
+
+
+def studio_lines(base: str, new_key: str | None) -> list[str]:
+    """Where to make, watch and keep videos in a browser."""
+    if new_key is not None:
+        about = "Make, watch and keep videos in your browser (this link signs you in):"
+    else:
+        about = "Make, watch and keep videos in your browser (sign in with your key):"
+    return [about, f"  {studio_link(base, new_key)}"]
 
 
 def submit_line(base: str) -> str:
@@ -102,6 +123,8 @@ def greeting(settings: Settings, new_key: str | None, runners: int, engines: str
     return "\n".join(
         [
             f"conch {__version__} is serving {base}, with data in {settings.data_dir.resolve()}",
+            "",
+            *studio_lines(base, new_key),
             "",
             "Try it: paste these two lines into a shell. They need no internet: the pictures",
             "ship with conch.",

@@ -50,6 +50,11 @@ class TaskView(BaseModel):
     file_id: str | None = Field(description="The video's file id once it succeeded")
     dialect: str = Field(description="The dialect it was submitted in")
     error: TaskError | None
+    # Added later: defaults keep the SDK reading servers that predate them.
+    queue_position: int | None = Field(
+        None, description="Place in the queue while queued (1: runs next, whoever's); else null"
+    )
+    aigc_watermark: bool = Field(False, description="Whether the video carries the AIGC mark")
 
 
 class TaskPage(BaseModel):
