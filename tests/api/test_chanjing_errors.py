@@ -243,6 +243,12 @@ def test_page_limits(client: httpx.Client, body: Body, fragment: str) -> None:
     assert fragment in refused(client.post(PAGE, json=body), BAD_PARAMS)
 
 
+def test_a_page_past_any_number_of_tasks_is_empty(client: httpx.Client) -> None:
+    for page in (2**57, 2**63, 10**30):
+        answer = client.post(PAGE, json={"page": page, "page_size": 50}).json()
+        assert answer["code"] == 0 and answer["data"]["list"] == [], (page, answer)
+
+
 def test_unknown_and_missing_unique_ids(client: httpx.Client) -> None:
     for unique_id in ("0b0f1a3e-2d4c-4c38-9a51-1d2f3e4a5b6c", "123"):
         message = refused(client.get(ONE, params={"unique_id": unique_id}), BAD_PARAMS)

@@ -130,3 +130,29 @@ def test_api_docs_are_served(conch: LiveConch) -> None:
     paths = httpx.get(f"{conch.base_url}/openapi.json").json()["paths"]
     for path in ("/v1/video_generation", "/v1/query/video_generation", "/v1/files/retrieve"):
         assert path in paths and f"/minimax{path}" in paths
+
+
+def test_links_start_where_conch_listens_whatever_host_the_caller_names(
+    api_module: httpx.Client, finished: dict[str, Any], conch: LiveConch
+) -> None:
+    forged = api_module.get(
+        "/v1/files/retrieve",
+        params={"file_id": finished["file_id"]},
+        headers={"Host": "attacker.example"},
+    ).json()
+    assert forged["file"]["download_url"].startswith(f"{conch.base_url}/downloads/")
+
+
+def test_a_wrong_method_is_answered_in_the_dialect_of_the_path(conch: LiveConch) -> None:
+    minimax = httpx.delete(f"{conch.base_url}/v1/video_generation")
+    assert minimax.status_code == 405 and minimax.headers["Allow"] == "POST"
+    assert minimax.json()["base_resp"]["status_code"] == 2013
+    modelverse = httpx.get(f"{conch.base_url}/v1/tasks/submit")
+    assert (
+        modelverse.status_code == 405
+        and modelverse.json()["error"]["type"] == "invalid_request_error"
+    )
+    chanjing = httpx.put(f"{conch.base_url}/open/v1/ai_creation/task/page")
+    assert chanjing.status_code == 405 and chanjing.json()["code"] == 40000
+    download = httpx.get(f"{conch.base_url}/downloads/not-a-number/x.mp4")
+    assert download.status_code == 400 and download.json()["error"]["code"] == "invalid_params"

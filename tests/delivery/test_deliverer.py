@@ -19,12 +19,11 @@ from standardwebhooks import Webhook
 
 from conch.config import Settings
 from conch.delivery.deliverer import Deliverer
-from conch.delivery.links import VideoLinks
 from conch.delivery.push import MAX_ANSWER_BYTES, Pusher
 from conch.delivery.signing import new_secret
 from conch.domain.ids import new_id
 from conch.domain.task import Task
-from conch.media.links import LinkSigner
+from conch.media.links import link_base, link_base_problem
 from conch.services import Services
 from conch.store.outbox import DeliveryHistory, Outbox
 from conch.store.pushes import DeliveryState
@@ -298,22 +297,20 @@ def test_a_push_whose_lease_passed_on_is_not_recorded_twice(
     conch.services.close()
 
 
-def test_links_that_no_receiver_can_follow_are_warned_about_at_start(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    conch = open_installation(tmp_path, public_url=None, host="0.0.0.0", port=8123)
-    deliverer = Deliverer(conch.services)
-    with caplog.at_level(logging.WARNING, logger="conch.delivery"):
-        deliverer.start()
-    deliverer.stop()
-    assert "would start at http://0.0.0.0:8123" in caplog.text
-    assert "CONCH_PUBLIC_URL" in caplog.text
-    ipv6 = Settings(data_dir=tmp_path, host="::1", port=8123)
-    assert (
-        VideoLinks(ipv6, LinkSigner(b"", 60), conch.services.tasks).base_url == "http://[::1]:8123"
-    )
-    assert VideoLinks.base_url_problem(ipv6) is None
-    conch.services.close()
+def test_links_start_at_the_public_url_else_where_conch_listens(tmp_path: Path) -> None:
+    def settings(**given: object) -> Settings:
+        return Settings(data_dir=tmp_path, port=8123, **given)  # type: ignore[arg-type]
+
+    assert link_base(settings(host="::1")) == "http://[::1]:8123"
+    assert link_base_problem(settings(host="::1")) is None
+    assert link_base_problem(settings(host="127.0.0.1")) is None
+    public = settings(host="0.0.0.0", public_url="https://conch.example.com/")
+    assert link_base(public) == "https://conch.example.com"
+    assert link_base_problem(public) is None
+    everywhere = link_base_problem(settings(host="0.0.0.0"))
+    assert everywhere is not None and "http://0.0.0.0:8123, which no client can call" in everywhere
+    lan = link_base_problem(settings(host="10.0.0.7"))
+    assert lan is not None and "CONCH_PUBLIC_URL" in lan
 
 
 def test_stopping_releases_pushes_in_flight(tmp_path: Path, receiver: Receiver) -> None:

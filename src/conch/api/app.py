@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi_offline import FastAPIOffline
 
 from conch import __version__
@@ -10,6 +10,7 @@ from conch.api import chanjing, deliveries, files, minimax, modelverse, native, 
 from conch.api.auth_limits import FailedAuthLimit
 from conch.api.limits import BodyLimitMiddleware
 from conch.api.responses import JSONAnswer
+from conch.api.routing import include, wrong_method
 from conch.api.tracing import TraceIdMiddleware
 from conch.services import Services
 from conch.wire.minimax import QUICKROUTER_PREFIX
@@ -31,21 +32,27 @@ def create_app(services: Services) -> FastAPI:
         default_response_class=JSONAnswer,
     )
     app.state.services = services
-    settings = services.settings
-    app.state.failed_auth = FailedAuthLimit(
-        settings.auth_failure_limit, settings.auth_failure_window
-    )
+    app.state.failed_auth = FailedAuthLimit.from_settings(services.settings)
+    app.state.dialect_paths = []
+    app.add_exception_handler(405, wrong_method)
     app.add_middleware(BodyLimitMiddleware, limit=services.settings.max_request_bytes)
     app.add_middleware(TraceIdMiddleware)
-    app.include_router(minimax.router())
-    quickrouter = minimax.router(tag="QuickRouter")
-    app.include_router(quickrouter, prefix=QUICKROUTER_PREFIX)
-    app.include_router(modelverse.router())
-    app.include_router(chanjing.router())
-    app.include_router(native.router())
-    # A client whose base URL is QuickRouter's (…/minimax) finds conch's task list there too.
-    app.include_router(native.router(), prefix=QUICKROUTER_PREFIX, include_in_schema=False)
-    app.include_router(deliveries.router())
-    app.include_router(files.router)
-    app.include_router(studio.router())
+    for routes, prefix, documented in _routers():
+        include(app, routes, prefix, include_in_schema=documented)
     return app
+
+
+def _routers() -> list[tuple[APIRouter, str, bool]]:
+    """Every router, the prefix it is served under, and whether the API docs show it."""
+    return [
+        (minimax.router(), "", True),
+        (minimax.router(tag="QuickRouter"), QUICKROUTER_PREFIX, True),
+        (modelverse.router(), "", True),
+        (chanjing.router(), "", True),
+        (native.router(), "", True),
+        # A client whose base URL is QuickRouter's (…/minimax) finds conch's task list too.
+        (native.router(), QUICKROUTER_PREFIX, False),
+        (deliveries.router(), "", True),
+        (files.router, "", True),
+        (studio.router(), "", False),
+    ]

@@ -13,6 +13,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable
 
+from conch.config import Settings
 from conch.domain.errors import RateLimited
 
 
@@ -27,6 +28,10 @@ class FailedAuthLimit:
         self.clock = clock
         self._failures: defaultdict[str, deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FailedAuthLimit:
+        return cls(settings.auth_failure_limit, settings.auth_failure_window)
 
     def check(self, address: str) -> None:
         """RateLimited when ``address`` has failed too often lately."""

@@ -79,7 +79,7 @@ def _page(request: Request, found: Services, owner: ApiKey, body: PageBody) -> P
             references=body.unique_ids,
             statuses=[TaskStatus.SUCCESS] if body.is_success else None,
             limit=body.page_size,
-            offset=(body.page - 1) * body.page_size,
+            offset=body.offset,
         )
     objects = [wire.task_object(task, video_urls(request, task)) for task in tasks]
     return wire.page(objects, total, body)

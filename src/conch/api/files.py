@@ -9,9 +9,10 @@ from fastapi.responses import FileResponse
 from starlette.responses import Response
 
 from conch.api.auth import Installation, services
-from conch.api.native import error_response
+from conch.api.native import error_response, render_error
+from conch.api.routing import dialect_route
 from conch.domain.task import Task, TaskStatus
-from conch.media.links import DOWNLOAD_PATH
+from conch.media.links import DOWNLOAD_PATH, link_base
 from conch.store.tasks import FileRecord
 
 INVALID_LINK = "invalid_link"
@@ -19,10 +20,9 @@ INVALID_LINK = "invalid_link"
 
 
 def download_url(request: Request, record: FileRecord) -> str:
-    """A fresh signed link to ``record``, under the address the caller used."""
+    """A fresh signed link to ``record`` (it starts at :func:`link_base`)."""
     found = services(request)
-    base = found.settings.public_url or str(request.base_url)
-    return found.links.url(base, record.id, record.filename)
+    return found.links.url(link_base(found.settings), record.id, record.filename)
 
 
 def video_urls(request: Request, task: Task) -> list[str]:
@@ -33,7 +33,7 @@ def video_urls(request: Request, task: Task) -> list[str]:
     return [download_url(request, record)]
 
 
-router = APIRouter(tags=["downloads"])
+router = APIRouter(tags=["downloads"], route_class=dialect_route(render_error))
 
 
 @router.get(DOWNLOAD_PATH, summary="Download by signed link")

@@ -8,13 +8,16 @@ import math
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from fastapi import APIRouter, FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.dependencies.models import Dependant
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import compile_path
 
 from conch.api.auth import Credentials
 from conch.api.auth_limits import FailedAuthLimit
@@ -44,6 +47,8 @@ def dialect_route(render_error: ErrorRenderer) -> type[APIRoute]:
     check a caller's credentials before reading the body."""
 
     class DialectRoute(APIRoute):
+        renderer = staticmethod(render_error)
+
         def get_route_handler(self) -> Handler:
             handler = super().get_route_handler()
             credentials = _credentials(self.dependant)
@@ -102,6 +107,30 @@ def _checked(request: Request, credentials: Credentials) -> ApiKey:
     except (Unauthorized, InvalidApiKey):
         limit.failed(address)
         raise
+
+
+def include(app: FastAPI, routes: APIRouter, prefix: str = "", **options: Any) -> None:
+    """Include ``routes`` in ``app``, noting which dialect answers on each of their paths."""
+    app.include_router(routes, prefix=prefix, **options)
+    for route in routes.routes:
+        renderer = getattr(route, "renderer", None)
+        if isinstance(route, APIRoute) and renderer is not None:
+            app.state.dialect_paths.append((compile_path(prefix + route.path)[0], renderer))
+
+
+async def wrong_method(request: Request, error: Exception) -> Response:
+    """A wrong method on a dialect's path, answered in that dialect (HTTP 405 with
+    ``Allow``); FastAPI's own answer on any other path."""
+    assert isinstance(error, HTTPException)
+    allowed = (error.headers or {}).get("Allow", "")
+    for path, renderer in request.app.state.dialect_paths:
+        if path.match(request.url.path):
+            refused = InvalidParams(f"{request.method} is not allowed here; use {allowed}")
+            answer: Response = renderer(refused, request)
+            answer.status_code = 405
+            answer.headers["Allow"] = allowed
+            return answer
+    return await http_exception_handler(request, error)
 
 
 def retry_after(error: ConchError) -> dict[str, str]:

@@ -16,6 +16,7 @@ from conch.cli.options import data_dir_option, settings_from
 from conch.config import Settings
 from conch.delivery.deliverer import Deliverer
 from conch.engines.registry import check_routes, runner_count
+from conch.media.links import link_base_problem
 from conch.runner.inprocess import LOCAL_OWNER
 from conch.runner.local import LocalPool
 from conch.services import Services
@@ -40,6 +41,9 @@ def serve(host: str | None, port: int | None, data_dir: Path | None, workers: in
         raise click.ClickException(str(error)) from error
     services = Services.open(settings)
     _greet(settings, services)
+    problem = link_base_problem(settings)
+    if problem:
+        log.warning(problem)
     pool = LocalPool(settings)
     pool.start()
     deliverer = Deliverer(services)

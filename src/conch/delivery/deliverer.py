@@ -22,7 +22,6 @@ import threading
 
 import anyio
 
-from conch.delivery.links import VideoLinks
 from conch.delivery.push import Pusher
 from conch.net.targets import display_url
 from conch.services import Services
@@ -53,9 +52,6 @@ class Deliverer:
         self._thread = threading.Thread(target=self._run, name="conch-deliverer", daemon=True)
 
     def start(self) -> None:
-        problem = VideoLinks.base_url_problem(self.pusher.links.settings)
-        if problem:
-            log.warning("links in callback pushes %s; set CONCH_PUBLIC_URL", problem)
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:

@@ -13,7 +13,10 @@ import hmac
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv6Address, ip_address
 from urllib.parse import urlencode
+
+from conch.config import Settings
 
 DOWNLOAD_PATH = "/downloads/{file_id}/{filename}"
 
@@ -54,4 +57,42 @@ class LinkSigner:
             return "the download link's signature does not match; use the link exactly as issued"
         if expires < self.clock():
             return "the download link has expired; retrieve the file again for a fresh link"
+        return None
+
+
+def link_base(settings: Settings) -> str:
+    """Where links start: ``CONCH_PUBLIC_URL``, else the address conch listens on (never the
+    Host header a request came with, which a caller can set to anything)."""
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    host = settings.host
+    address = _address(host)
+    if address is not None and address.version == 6 and not host.startswith("["):
+        host = f"[{host}]"  # unbracketed, its colons would read as a port
+    return f"http://{host}:{settings.port}"
+
+
+def link_base_problem(settings: Settings) -> str | None:
+    """Why links may not reach conch from elsewhere, for a warning at start; None when
+    ``CONCH_PUBLIC_URL`` is set or conch listens on loopback only."""
+    if settings.public_url:
+        return None
+    address = _address(settings.host)
+    if address is not None and address.is_loopback:
+        return None
+    base = link_base(settings)
+    if address is not None and address.is_unspecified:
+        return (
+            f"download links would start at {base}, which no client can call; set CONCH_PUBLIC_URL"
+        )
+    return (
+        f"download links start at {base}, the address conch listens on; set CONCH_PUBLIC_URL "
+        "if clients reach conch by another name"
+    )
+
+
+def _address(host: str) -> IPv4Address | IPv6Address | None:
+    try:
+        return ip_address(host.strip("[]"))
+    except ValueError:
         return None

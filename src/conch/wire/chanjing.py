@@ -46,6 +46,8 @@ MODEL_CODES = ("MiniMax-Hailuo-02", "MiniMax-Hailuo-2.3", "MiniMax-Hailuo-2.3-Fa
 MAX_PAGE_SIZE = 50
 MAX_UNIQUE_IDS = 50
 DEFAULT_PAGE_SIZE = 10
+MAX_OFFSET = 2**53
+"""More tasks than any page could skip (SQLite's OFFSET is a signed 64-bit number)."""
 SUCCESS_MSG = "success"
 NO_SUCH_MODEL = "模型不存在"
 
@@ -224,6 +226,12 @@ class PageBody(BaseModel):
     page: int = Field(default=1, description="From 1")
     page_size: int = Field(default=DEFAULT_PAGE_SIZE, description=f"1 to {MAX_PAGE_SIZE}")
     is_success: bool | None = Field(default=None, description="true: only successful creations")
+
+    @property
+    def offset(self) -> int:
+        """How many tasks come before this page: clamped, as a database counts in 64 bits
+        (a page past the last is simply empty)."""
+        return min((self.page - 1) * self.page_size, MAX_OFFSET)
 
     def check(self) -> None:
         if self.page < 1:
