@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     max_image_bytes: int = 20 * 1024 * 1024
     max_image_pixels: int = 40_000_000
     max_request_bytes: int = Field(64 * 1024 * 1024, gt=0, description="largest body read")
+    header_timeout: float = Field(
+        10.0, gt=0, description="seconds a request's line and headers may take to arrive"
+    )
+    body_min_rate: float = Field(
+        100_000.0, gt=0, description="bytes a second a request body must arrive at, on average"
+    )
+    keep_alive_timeout: int = Field(5, gt=0, description="seconds an idle connection lives")
     auth_failure_limit: int = Field(
         20, ge=1, description="failed authentications per client address per window"
     )

@@ -11,6 +11,7 @@ import uvicorn
 
 from conch import logs
 from conch.api.app import create_app
+from conch.api.server import server_config
 from conch.cli.banner import greeting
 from conch.cli.options import data_dir_option, settings_from
 from conch.config import Settings
@@ -49,9 +50,7 @@ def serve(host: str | None, port: int | None, data_dir: Path | None, workers: in
     deliverer = Deliverer(services)
     deliverer.start()
     try:
-        server = uvicorn.Server(
-            uvicorn.Config(create_app(services), host=settings.host, port=settings.port)
-        )
+        server = uvicorn.Server(server_config(create_app(services), settings))
         server.run()
     finally:
         deliverer.stop()
