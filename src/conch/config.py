@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     allowed_networks: list[str] = Field(default_factory=list)
     fetch_connect_timeout: float = 5.0
     fetch_deadline: float = 20.0
+    fetch_slots: int = Field(16, ge=1, description="image URLs downloaded at once, in all")
+    fetch_slots_per_key: int = Field(
+        2, ge=1, description="image URLs one key's submits download at once"
+    )
     max_image_bytes: int = 20 * 1024 * 1024
     max_image_pixels: int = 40_000_000
     max_request_bytes: int = Field(64 * 1024 * 1024, gt=0, description="largest body read")

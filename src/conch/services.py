@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from conch.config import Settings
 from conch.media.links import LinkSigner
+from conch.media.slots import FetchSlots
 from conch.media.storage import MediaStore
 from conch.net.policy import OutboundPolicy
 from conch.store.chanjing import ChanjingStore
@@ -35,12 +36,16 @@ class Services:
     """Signs and checks download links under ``secret``."""
     outbound: OutboundPolicy = field(init=False)
     """How conch calls the URLs users name (images, callbacks), built once from settings."""
+    fetch_slots: FetchSlots = field(init=False)
+    """Image URLs downloaded at once: a few per key, and a cap for everyone."""
     image_work: anyio.CapacityLimiter = field(init=False)
-    """Images fetched and inspected at once, across all submits (about 2 per core)."""
+    """Images inspected at once, across all submits (about 2 per core)."""
 
     def __post_init__(self) -> None:
-        self.links = LinkSigner(self.secret, self.settings.download_ttl)
-        self.outbound = OutboundPolicy.from_settings(self.settings)
+        settings = self.settings
+        self.links = LinkSigner(self.secret, settings.download_ttl)
+        self.outbound = OutboundPolicy.from_settings(settings)
+        self.fetch_slots = FetchSlots(settings.fetch_slots_per_key, settings.fetch_slots)
         self.image_work = anyio.CapacityLimiter(2 * _cores())
 
     @classmethod

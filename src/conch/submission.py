@@ -5,10 +5,11 @@ validated, the engine routing consulted, the images fetched and judged by conten
 callback URL's handshake made (last, as the one check the receiver sees), and only then
 are the inputs stored and the task created, queued.
 
-Image work is bounded: all submits together fetch and inspect at most
-``services.image_work`` images at once (about two per core; the rest wait their turn), and
-a submit's images are fetched side by side in one task group, so the first that fails
-cancels the others instead of letting them download on for nobody.
+Image work is bounded: downloads take a slot of their key's and one of everyone's
+(``services.fetch_slots``: one key's slow URLs never hold up another key), data URLs take
+none, and all submits together inspect at most ``services.image_work`` images at once
+(about two per core). A submit's images are fetched side by side in one task group, so the
+first that fails cancels the others instead of letting them download on for nobody.
 
 Inputs are stored under a fresh random folder (``inputs/<hex>/<role>.<ext>``), recorded in
 the task's ``inputs``; whatever a submit wrote is deleted again if the task is not created.
@@ -26,7 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from conch.delivery.handshake import confirm_callback
 from conch.domain.errors import ConchError
 from conch.domain.ids import new_id
-from conch.domain.request import GenerationRequest, ImageRole, TaskSpec, validate
+from conch.domain.request import GenerationRequest, ImageRole, TaskSpec, is_data_url, validate
 from conch.domain.task import StoredImage, Task
 from conch.engines.registry import check_servable
 from conch.media.fetch import fetch_image
@@ -43,7 +44,7 @@ async def submit(
     """Validate ``request`` completely and store it as a queued task of ``owner``."""
     spec = validate(request)
     check_servable(services.settings, spec)
-    images = await _fetch_images(services, spec)
+    images = await _fetch_images(services, owner, spec)
     if spec.callback_url is not None:
         await confirm_callback(services, owner, spec.callback_url)
     return await anyio.to_thread.run_sync(_accept, services, owner, spec, images, dialect)
@@ -52,12 +53,14 @@ async def submit(
 Image = tuple[bytes, ImageInfo]
 
 
-async def _fetch_images(services: Services, spec: TaskSpec) -> dict[ImageRole, Image]:
+async def _fetch_images(
+    services: Services, owner: ApiKey, spec: TaskSpec
+) -> dict[ImageRole, Image]:
     """Every image of ``spec``, fetched and judged; the first failure cancels the rest."""
     try:
         async with asyncio.TaskGroup() as group:
             fetching = {
-                role: group.create_task(_fetch_image(services, role, source))
+                role: group.create_task(_fetch_image(services, owner, role, source))
                 for role, source in spec.image_sources.items()
             }
     except BaseExceptionGroup as failed:
@@ -65,16 +68,22 @@ async def _fetch_images(services: Services, spec: TaskSpec) -> dict[ImageRole, I
     return {role: task.result() for role, task in fetching.items()}
 
 
-async def _fetch_image(services: Services, role: ImageRole, source: str) -> Image:
+async def _fetch_image(services: Services, owner: ApiKey, role: ImageRole, source: str) -> Image:
     settings = services.settings
+    fetch = partial(
+        fetch_image,
+        source,
+        role,
+        services.outbound,
+        max_bytes=settings.max_image_bytes,
+        deadline=settings.fetch_deadline,
+    )
+    if is_data_url(source):
+        data = await fetch()
+    else:
+        async with services.fetch_slots.held(owner.id):
+            data = await fetch()
     async with services.image_work:
-        data = await fetch_image(
-            source,
-            role,
-            services.outbound,
-            max_bytes=settings.max_image_bytes,
-            deadline=settings.fetch_deadline,
-        )
         info = await anyio.to_thread.run_sync(
             partial(
                 inspect_image,
@@ -149,7 +158,7 @@ def _public(spec: TaskSpec) -> TaskSpec:
 
 
 def _shorten(source: str) -> str:
-    if not source.startswith("data:"):
+    if not is_data_url(source):
         return source
     header = source.split(",", 1)[0]
     return f"{header},<{len(source) - len(header) - 1} base64 characters>"

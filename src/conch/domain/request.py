@@ -19,6 +19,7 @@ from conch.domain.errors import InvalidParams
 from conch.domain.urls import UrlRefused, parse_url
 
 MAX_PROMPT_CHARS = 2000
+DATA_URL_PREFIX = "data:"
 DEFAULT_DURATION = 6
 MAX_URL_CHARS = 8192
 """The longest image or callback URL accepted (data URLs aside: their size is the image's)."""
@@ -227,9 +228,14 @@ def _describe(value: str, limit: int = 60) -> str:
     return repr(value if len(value) <= limit else value[:limit] + "...")
 
 
+def is_data_url(source: str) -> bool:
+    """Whether an image reference carries its bytes inline (``data:...``) rather than a URL."""
+    return source.startswith(DATA_URL_PREFIX)
+
+
 def check_image_reference(source: str, role: ImageRole) -> None:
     """An image must be an http(s) URL or a base64 ``data:image/...`` URL."""
-    if source.startswith("data:"):
+    if is_data_url(source):
         data_url_payload_start(source, role)
         return
     _check_url(source, role, "must be an https URL, an http URL or a data:image/...;base64 URL")
