@@ -12,7 +12,7 @@ from starlette.responses import Response
 from conch.api.auth import Credentials, Installation, services
 from conch.api.files import video_urls
 from conch.api.responses import JSONAnswer
-from conch.api.routing import dialect_route
+from conch.api.routing import TASK_REFERENCE, WRONG_METHOD, dialect_route, error_responses
 from conch.api.tracing import trace_id
 from conch.domain.errors import ConchError, Unauthorized
 from conch.domain.task import Task, TaskStatus
@@ -26,6 +26,7 @@ from conch.wire.chanjing import (
     AccessTokenData,
     ChanjingSubmitAnswer,
     ChanjingSubmitBody,
+    ErrorAnswer,
     Page,
     PageAnswer,
     PageBody,
@@ -90,17 +91,24 @@ def router() -> APIRouter:
     # Some clients omit Content-Type: read their bodies as JSON. Callers authenticate by a
     # header that no cross-site form can send, so this opens no CSRF hole.
     routes = APIRouter(
-        route_class=dialect_route(render_error), strict_content_type=False, tags=["Chanjing"]
+        route_class=dialect_route(render_error),
+        strict_content_type=False,
+        tags=["Chanjing"],
+        responses=error_responses(ErrorAnswer, WRONG_METHOD),
     )
 
-    @routes.post(wire.TOKEN_PATH, response_model=AccessTokenAnswer)
+    @routes.post(wire.TOKEN_PATH, response_model=AccessTokenAnswer | ErrorAnswer)
     def access_token(request: Request, body: TokenBody, apps: Apps) -> AccessTokenAnswer:
         """Trade an app's ``app_id`` + ``secret_key`` for a token; the previous one dies."""
         issued = apps.issue_token(body.app_id, body.secret_key)
         data = AccessTokenData(access_token=issued.token, expire_in=issued.expires_at)
         return AccessTokenAnswer(**wire.answered(trace_id(request)), data=data)
 
-    @routes.post(wire.SUBMIT_PATH, response_model=ChanjingSubmitAnswer, dependencies=[TOKEN_HEADER])
+    @routes.post(
+        wire.SUBMIT_PATH,
+        response_model=ChanjingSubmitAnswer | ErrorAnswer,
+        dependencies=[TOKEN_HEADER],
+    )
     async def submit_task(
         request: Request, body: ChanjingSubmitBody, owner: TokenOwner, found: Installation
     ) -> ChanjingSubmitAnswer:
@@ -109,10 +117,15 @@ def router() -> APIRouter:
         task = await submit(found, owner, body.to_request(), dialect=wire.DIALECT)
         return ChanjingSubmitAnswer(**wire.answered(trace_id(request)), data=task.uuid)
 
-    @routes.get(wire.TASK_PATH, response_model=TaskAnswer, dependencies=[TOKEN_HEADER])
+    @routes.get(
+        wire.TASK_PATH, response_model=TaskAnswer | ErrorAnswer, dependencies=[TOKEN_HEADER]
+    )
     def get_task(
         request: Request,
-        unique_id: Annotated[str, Query(description="The id that task/submit returned")],
+        unique_id: Annotated[
+            str,
+            Query(description="The id that task/submit returned", json_schema_extra=TASK_REFERENCE),
+        ],
         owner: TokenOwner,
         found: Installation,
     ) -> TaskAnswer:
@@ -121,7 +134,9 @@ def router() -> APIRouter:
         data = wire.task_object(task, video_urls(request, task))
         return TaskAnswer(**wire.answered(trace_id(request)), data=data)
 
-    @routes.post(wire.PAGE_PATH, response_model=PageAnswer, dependencies=[TOKEN_HEADER])
+    @routes.post(
+        wire.PAGE_PATH, response_model=PageAnswer | ErrorAnswer, dependencies=[TOKEN_HEADER]
+    )
     def page_tasks(
         request: Request, body: PageBody, owner: TokenOwner, found: Installation
     ) -> PageAnswer:

@@ -14,8 +14,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from conch.api.auth import Installation, Owner
-from conch.api.native import render_error
-from conch.api.routing import dialect_route
+from conch.api.native import ERROR_RESPONSES, render_error
+from conch.api.routing import TASK_REFERENCE, dialect_route
 from conch.store.outbox import DeliveryHistory, Outbox
 from conch.wire.native import AttemptView, DeliveriesAnswer, DeliveryView
 
@@ -39,11 +39,19 @@ def delivery_view(history: DeliveryHistory) -> DeliveryView:
 
 def router() -> APIRouter:
     """The deliveries route."""
-    routes = APIRouter(route_class=dialect_route(render_error), tags=["Callbacks"])
+    routes = APIRouter(
+        route_class=dialect_route(render_error), tags=["Callbacks"], responses=ERROR_RESPONSES
+    )
 
     @routes.get("/v1/tasks/{task_id}/deliveries", response_model=DeliveriesAnswer)
     def task_deliveries(
-        task_id: Annotated[str, Path(description="The task's id, or its uuid / unique_id")],
+        task_id: Annotated[
+            str,
+            Path(
+                description="The task's id, or its uuid / unique_id",
+                json_schema_extra=TASK_REFERENCE,
+            ),
+        ],
         owner: Owner,
         found: Installation,
     ) -> DeliveriesAnswer:

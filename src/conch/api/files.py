@@ -4,16 +4,19 @@ downloads. Refusals use conch's own error body (:mod:`conch.api.native`)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 from starlette.responses import Response
 
 from conch.api.auth import Installation, services
 from conch.api.native import error_response, render_error
-from conch.api.routing import dialect_route
+from conch.api.routing import WRONG_METHOD, dialect_route, error_responses
 from conch.domain.task import Task, TaskStatus
 from conch.media.links import DOWNLOAD_PATH, link_base
 from conch.store.tasks import FileRecord
+from conch.wire.native import ErrorAnswer
 
 INVALID_LINK = "invalid_link"
 """The code of a link that was altered, is incomplete or has expired."""
@@ -33,10 +36,19 @@ def video_urls(request: Request, task: Task) -> list[str]:
     return [download_url(request, record)]
 
 
-router = APIRouter(tags=["downloads"], route_class=dialect_route(render_error))
+VIDEO: dict[str, Any] = {"content": {"video/mp4": {}}}
+router = APIRouter(
+    tags=["downloads"],
+    route_class=dialect_route(render_error),
+    responses={
+        **error_responses(ErrorAnswer, 400, 403, 404, WRONG_METHOD),
+        200: {"description": "The video", **VIDEO},
+        206: {"description": "Part of the video (a Range request)", **VIDEO},
+    },
+)
 
 
-@router.get(DOWNLOAD_PATH, summary="Download by signed link")
+@router.get(DOWNLOAD_PATH, summary="Download by signed link", response_class=FileResponse)
 def download(
     file_id: int,
     filename: str,

@@ -12,12 +12,19 @@ from starlette.responses import Response
 from conch.api.auth import Installation, Owner
 from conch.api.files import download_url
 from conch.api.responses import JSONAnswer
-from conch.api.routing import dialect_route
+from conch.api.routing import (
+    ID_DIGITS,
+    TASK_REFERENCE,
+    WRONG_METHOD,
+    dialect_route,
+    error_responses,
+)
 from conch.domain.errors import ConchError
 from conch.submission import submit
 from conch.wire import minimax as wire
 from conch.wire.minimax import (
     OK,
+    ErrorAnswer,
     FileObject,
     QueryAnswer,
     RetrieveAnswer,
@@ -36,10 +43,13 @@ def router(tag: str = "MiniMax") -> APIRouter:
     # Some clients omit Content-Type (curl -d sends a form type): read their bodies as JSON.
     # Callers authenticate by a header no cross-site form can send, so no CSRF hole opens.
     routes = APIRouter(
-        route_class=dialect_route(render_error), strict_content_type=False, tags=[tag]
+        route_class=dialect_route(render_error),
+        strict_content_type=False,
+        tags=[tag],
+        responses=error_responses(ErrorAnswer, WRONG_METHOD),
     )
 
-    @routes.post(wire.SUBMIT_PATH, response_model=SubmitAnswer)
+    @routes.post(wire.SUBMIT_PATH, response_model=SubmitAnswer | ErrorAnswer)
     async def video_generation(
         body: VideoGenerationBody,
         owner: Owner,
@@ -50,19 +60,29 @@ def router(tag: str = "MiniMax") -> APIRouter:
         return SubmitAnswer(task_id=task.task_id, base_resp=OK)
 
     # Width and height exist only on success: typed clients break on a null.
-    @routes.get(wire.QUERY_PATH, response_model=QueryAnswer, response_model_exclude_none=True)
+    @routes.get(
+        wire.QUERY_PATH, response_model=QueryAnswer | ErrorAnswer, response_model_exclude_none=True
+    )
     def query_video_generation(
-        task_id: Annotated[str, Query(description="The task_id that video_generation returned")],
+        task_id: Annotated[
+            str,
+            Query(
+                description="The task_id that video_generation returned",
+                json_schema_extra=TASK_REFERENCE,
+            ),
+        ],
         owner: Owner,
         found: Installation,
     ) -> QueryAnswer:
         """A task's status; ``file_id`` and the video size once it succeeded."""
         return wire.query_answer(found.tasks.find(owner.id, task_id))
 
-    @routes.get(wire.RETRIEVE_PATH, response_model=RetrieveAnswer)
+    @routes.get(wire.RETRIEVE_PATH, response_model=RetrieveAnswer | ErrorAnswer)
     def retrieve(
         request: Request,
-        file_id: Annotated[str, Query(description="The file_id from the query")],
+        file_id: Annotated[
+            str, Query(description="The file_id from the query", json_schema_extra=ID_DIGITS)
+        ],
         owner: Owner,
         found: Installation,
     ) -> RetrieveAnswer:
@@ -78,9 +98,21 @@ def router(tag: str = "MiniMax") -> APIRouter:
         )
         return RetrieveAnswer(file=file, base_resp=OK)
 
-    @routes.get(wire.RETRIEVE_CONTENT_PATH, response_class=FileResponse)
+    @routes.get(
+        wire.RETRIEVE_CONTENT_PATH,
+        response_class=FileResponse,
+        responses={
+            200: {
+                "model": ErrorAnswer,
+                "description": "The video; or, as every MiniMax error, a JSON base_resp",
+                "content": {"video/mp4": {}},
+            }
+        },
+    )
     def retrieve_content(
-        file_id: Annotated[str, Query(description="The file_id from the query")],
+        file_id: Annotated[
+            str, Query(description="The file_id from the query", json_schema_extra=ID_DIGITS)
+        ],
         owner: Owner,
         found: Installation,
     ) -> Response:

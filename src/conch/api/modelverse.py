@@ -11,7 +11,13 @@ from starlette.responses import Response
 from conch.api.auth import Installation, Owner
 from conch.api.files import video_urls
 from conch.api.responses import JSONAnswer
-from conch.api.routing import dialect_route, retry_after
+from conch.api.routing import (
+    TASK_REFERENCE,
+    WRONG_METHOD,
+    dialect_route,
+    error_responses,
+    retry_after,
+)
 from conch.api.tracing import trace_id
 from conch.domain.errors import ConchError
 from conch.submission import submit
@@ -33,8 +39,12 @@ def router() -> APIRouter:
     """The Modelverse routes."""
     # Some clients omit Content-Type: read their bodies as JSON. Callers authenticate by a
     # header that no cross-site form can send, so this opens no CSRF hole.
+    statuses = {error.http_status for error in wire.ERRORS.values()} | {WRONG_METHOD}
     routes = APIRouter(
-        route_class=dialect_route(render_error), strict_content_type=False, tags=["Modelverse"]
+        route_class=dialect_route(render_error),
+        strict_content_type=False,
+        tags=["Modelverse"],
+        responses=error_responses(wire.ErrorAnswer, *statuses),
     )
 
     @routes.post(wire.SUBMIT_PATH, response_model=ModelverseSubmitAnswer)
@@ -49,7 +59,13 @@ def router() -> APIRouter:
     @routes.get(wire.STATUS_PATH, response_model=StatusAnswer)
     def task_status(
         request: Request,
-        task_id: Annotated[str, Query(description="The task_id that tasks/submit returned")],
+        task_id: Annotated[
+            str,
+            Query(
+                description="The task_id that tasks/submit returned",
+                json_schema_extra=TASK_REFERENCE,
+            ),
+        ],
         owner: Owner,
         found: Installation,
     ) -> StatusAnswer:

@@ -13,7 +13,13 @@ from starlette.responses import Response
 
 from conch.api.auth import Installation, Owner
 from conch.api.responses import JSONAnswer
-from conch.api.routing import dialect_route, retry_after
+from conch.api.routing import (
+    ID_DIGITS,
+    WRONG_METHOD,
+    dialect_route,
+    error_responses,
+    retry_after,
+)
 from conch.domain.errors import ConchError, ErrorCode, InvalidParams
 from conch.domain.ids import parse_id
 from conch.domain.task import Task, TaskStatus
@@ -31,6 +37,8 @@ from conch.wire.native import (
 )
 
 HTTP_STATUS: dict[ErrorCode, int] = {code: wire.http_status for code, wire in ERRORS.items()}
+ERROR_RESPONSES = error_responses(ErrorAnswer, *HTTP_STATUS.values(), WRONG_METHOD)
+"""The errors every one of conch's own routes may answer, for the API docs."""
 
 
 def error_response(
@@ -85,7 +93,9 @@ def _cursor(after: str | None) -> int | None:
 
 def router() -> APIRouter:
     """conch's own task routes."""
-    routes = APIRouter(route_class=dialect_route(render_error), tags=["conch"])
+    routes = APIRouter(
+        route_class=dialect_route(render_error), tags=["conch"], responses=ERROR_RESPONSES
+    )
 
     @routes.get(TASKS_PATH, response_model=TaskPage, summary="List tasks")
     def list_tasks(
@@ -94,7 +104,10 @@ def router() -> APIRouter:
         limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Tasks per page")] = (
             DEFAULT_PAGE_SIZE
         ),
-        after: Annotated[str | None, Query(description="The next_after of the page before")] = None,
+        after: Annotated[
+            str | None,
+            Query(description="The next_after of the page before", json_schema_extra=ID_DIGITS),
+        ] = None,
     ) -> TaskPage:
         """The caller's tasks, newest first, whichever dialect submitted them."""
         page = found.tasks.latest(owner.id, limit=limit + 1, before=_cursor(after))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Coroutine
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
@@ -14,6 +15,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -107,6 +109,22 @@ def _checked(request: Request, credentials: Credentials) -> ApiKey:
     except (Unauthorized, InvalidApiKey):
         limit.failed(address)
         raise
+
+
+WRONG_METHOD = 405
+
+TASK_REFERENCE: dict[str, Any] = {"pattern": r"^\s*[0-9A-Fa-f-]{1,36}\s*$"}
+"""For the API docs: a task's id (digits) or uuid."""
+ID_DIGITS: dict[str, Any] = {"pattern": r"^\s*[0-9]{1,18}\s*$"}
+"""For the API docs: a parameter that is one of conch's ids."""
+
+
+def error_responses(body: type[BaseModel], *statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The API docs' entry for error answers with ``body`` on each of ``statuses``."""
+    return {
+        status: {"model": body, "description": HTTPStatus(status).phrase}
+        for status in sorted(set(statuses))
+    }
 
 
 def include(app: FastAPI, routes: APIRouter, prefix: str = "", **options: Any) -> None:
