@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import threading
 import time
 import zlib
 from collections.abc import Callable
@@ -37,19 +38,35 @@ def pinned(dns: FakeDns, networks: str = "127.0.0.1/32") -> OutboundPolicy:
     return OutboundPolicy(allowed_networks=parse_networks([networks]), resolver=dns)
 
 
-def trickle(every: float, count: int) -> Callable[[BaseHTTPRequestHandler], None]:
-    """A route that sends one byte every ``every`` seconds."""
+class Trickle:
+    """A route that sends a status at once, then one byte every ``every`` seconds until it
+    has sent ``count`` or the client has hung up; ``ended`` is set then, ``sent`` says how
+    many bytes went out."""
 
-    def answer(handler: BaseHTTPRequestHandler) -> None:
-        handler.send_response(200)
-        handler.send_header("Content-Length", str(count))
-        handler.end_headers()
-        for _ in range(count):
-            handler.wfile.write(b"x")
-            handler.wfile.flush()
-            time.sleep(every)
+    def __init__(self, every: float, count: int) -> None:
+        self.every, self.count = every, count
+        self.sent = 0
+        self.ended = threading.Event()
 
-    return answer
+    def __call__(self, handler: BaseHTTPRequestHandler) -> None:
+        try:
+            handler.send_response(200)
+            handler.send_header("Content-Length", str(self.count))
+            handler.end_headers()
+            while self.sent < self.count:
+                handler.wfile.write(b"x")
+                handler.wfile.flush()
+                self.sent += 1
+                time.sleep(self.every)
+        except OSError:
+            pass  # the client hung up
+        finally:
+            self.ended.set()
+
+    def hung_up_early(self) -> bool:
+        """Whether the client left before the whole body was out (waits for the route)."""
+        self.ended.wait()
+        return self.sent < self.count
 
 
 async def test_a_name_is_fetched_from_its_checked_address(
@@ -104,10 +121,10 @@ async def test_a_refused_connection_is_reported(refused_port: int) -> None:
 async def test_a_connection_that_hangs_ends_at_the_connect_timeout(unanswered_port: int) -> None:
     url = f"http://127.0.0.1:{unanswered_port}/cat.png"
     policy = OutboundPolicy(allow_private=True, connect_timeout=0.3)
-    started = time.monotonic()
+    # The connect timeout's own failure: had the overall deadline ended it, the error would
+    # be a DeadlineExceeded.
     with pytest.raises(ConnectFailed, match=r"127\.0\.0\.1 did not answer within 0\.3 s"):
-        await fetch(url, policy, max_bytes=10_000, deadline=5)
-    assert time.monotonic() - started < 2  # not the 5 s deadline
+        await fetch(url, policy, max_bytes=10_000, deadline=30)
 
 
 async def test_redirects_are_followed_and_every_hop_is_pinned(
@@ -190,13 +207,12 @@ async def test_the_byte_cap_holds_with_and_without_a_declared_length(server: Loc
 
 
 async def test_a_trickling_server_is_cut_off_at_the_deadline(server: LocalServer) -> None:
-    server.routes["/slow"] = trickle(every=0.2, count=50)  # 10 s in all
-    started = time.monotonic()
+    slow = server.routes["/slow"] = Trickle(every=0.2, count=50)  # 10 s in all, under the cap
     with pytest.raises(DeadlineExceeded, match="did not finish within 1 s"):
         await fetch(
             server.url("/slow"), OutboundPolicy(allow_private=True), max_bytes=99, deadline=1
         )
-    assert time.monotonic() - started < 3  # not the 10 s trickle
+    assert slow.hung_up_early()  # cut off mid-body, not read to the end
 
 
 async def test_the_deadline_spans_every_redirect_hop(server: LocalServer) -> None:
@@ -208,8 +224,9 @@ async def test_the_deadline_spans_every_redirect_hop(server: LocalServer) -> Non
         handler.end_headers()
 
     server.routes["/loop"] = slow_redirect
-    started = time.monotonic()
-    with pytest.raises(DeadlineExceeded):
+    # One deadline for the chain: a deadline per hop would let all 11 hops through, each in
+    # 0.3 s, and end in TooManyRedirects.
+    with pytest.raises(DeadlineExceeded, match="did not finish within 1 s"):
         await fetch(
             server.url("/loop"),
             OutboundPolicy(allow_private=True),
@@ -217,7 +234,7 @@ async def test_the_deadline_spans_every_redirect_hop(server: LocalServer) -> Non
             deadline=1,
             max_redirects=10,
         )
-    assert time.monotonic() - started < 2.5  # not 10 hops of 0.3 s
+    assert len(server.seen) < 11
 
 
 async def test_post_json_sends_the_body_and_returns_any_status(server: LocalServer) -> None:
@@ -292,17 +309,17 @@ async def test_post_json_keeps_the_deadline(server: LocalServer) -> None:
         handler.end_headers()
 
     server.routes["/silent"] = silent
-    server.routes["/trickle"] = trickle(every=0.2, count=50)
+    trickling = server.routes["/trickle"] = Trickle(every=0.2, count=50)  # 10 s in all
     policy = OutboundPolicy(allow_private=True)
-    started = time.monotonic()
     with pytest.raises(DeadlineExceeded):  # no status within the deadline: no answer at all
         await post_json(server.url("/silent"), b"{}", policy, deadline=0.5, max_response_bytes=9)
-    # a status in time decides, however slowly the body follows
+    # A status in time decides, however slowly the body follows. (The deadline leaves a
+    # loaded machine ample time to get the status across; the body needs 10 s.)
     answer = await post_json(
-        server.url("/trickle"), b"{}", policy, deadline=0.5, max_response_bytes=99
+        server.url("/trickle"), b"{}", policy, deadline=2, max_response_bytes=99
     )
-    assert answer.status == 200 and answer.cut_short == "still arriving after 0.5 s"
-    assert time.monotonic() - started < 2.4  # not the 2 s silence plus the 10 s trickle
+    assert answer.status == 200 and answer.cut_short == "still arriving after 2 s"
+    assert trickling.hung_up_early()
 
 
 async def test_post_json_refuses_forbidden_addresses(server: LocalServer) -> None:
