@@ -26,7 +26,8 @@ from conch.net import (
     post_json,
 )
 from conch.net.policy import parse_networks
-from net.loopback import FakeDns, LocalServer
+from net.loopback import FakeDns
+from support.http_server import LoopbackServer
 
 pytestmark = pytest.mark.anyio
 
@@ -70,7 +71,7 @@ class Trickle:
 
 
 async def test_a_name_is_fetched_from_its_checked_address(
-    server: LocalServer, dns: FakeDns
+    server: LoopbackServer, dns: FakeDns
 ) -> None:
     server.serve("/cat.png", BODY)
     dns.add("images.test", ["127.0.0.1"])
@@ -81,7 +82,7 @@ async def test_a_name_is_fetched_from_its_checked_address(
     assert seen.headers["User-Agent"].startswith("conch/")
 
 
-async def test_loopback_is_refused_before_any_connection(server: LocalServer) -> None:
+async def test_loopback_is_refused_before_any_connection(server: LoopbackServer) -> None:
     url = server.serve("/cat.png", BODY)
     with pytest.raises(BlockedAddress, match=r"address 127\.0\.0\.1 is loopback"):
         await fetch(url, OutboundPolicy(), max_bytes=10_000, deadline=5)
@@ -90,7 +91,7 @@ async def test_loopback_is_refused_before_any_connection(server: LocalServer) ->
     assert body == BODY
 
 
-async def test_dns_rebinding_finds_no_second_lookup(server: LocalServer, dns: FakeDns) -> None:
+async def test_dns_rebinding_finds_no_second_lookup(server: LoopbackServer, dns: FakeDns) -> None:
     server.serve("/cat.png", BODY)
     dns.add("rebind.test", ["127.0.0.1"], ["10.0.0.5"])  # allowed first, private after
     url = server.url("/cat.png", host="rebind.test")
@@ -104,7 +105,7 @@ async def test_dns_rebinding_finds_no_second_lookup(server: LocalServer, dns: Fa
 
 
 async def test_the_next_checked_address_is_tried_when_one_refuses(
-    server: LocalServer, dns: FakeDns
+    server: LoopbackServer, dns: FakeDns
 ) -> None:
     server.serve("/cat.png", BODY)
     dns.add("two.test", ["127.0.0.3", "127.0.0.1"])  # nothing listens on 127.0.0.3
@@ -128,7 +129,7 @@ async def test_a_connection_that_hangs_ends_at_the_connect_timeout(unanswered_po
 
 
 async def test_redirects_are_followed_and_every_hop_is_pinned(
-    server: LocalServer, dns: FakeDns
+    server: LoopbackServer, dns: FakeDns
 ) -> None:
     dns.add("a.test", ["127.0.0.1"])
     dns.add("b.test", ["127.0.0.1"])
@@ -147,7 +148,7 @@ async def test_redirects_are_followed_and_every_hop_is_pinned(
     assert dns.lookups == ["a.test", "a.test", "b.test", "b.test"]
 
 
-async def test_too_many_redirects_are_refused(server: LocalServer) -> None:
+async def test_too_many_redirects_are_refused(server: LoopbackServer) -> None:
     for hop in range(4):
         server.redirect(f"/{hop}", f"/{hop + 1}")
     server.serve("/4", BODY)
@@ -158,7 +159,7 @@ async def test_too_many_redirects_are_refused(server: LocalServer) -> None:
 
 
 async def test_a_redirect_to_a_forbidden_address_is_refused(
-    server: LocalServer, server_factory: Callable[..., LocalServer]
+    server: LoopbackServer, server_factory: Callable[..., LoopbackServer]
 ) -> None:
     elsewhere = server_factory("127.0.0.2")  # Linux routes all of 127/8 to loopback
     target = elsewhere.serve("/secret", b"internal")
@@ -175,13 +176,13 @@ async def test_a_redirect_to_a_forbidden_address_is_refused(
     assert await fetch(url, wider, max_bytes=999, deadline=5) == b"internal"
 
 
-async def test_redirects_to_other_schemes_are_refused(server: LocalServer) -> None:
+async def test_redirects_to_other_schemes_are_refused(server: LoopbackServer) -> None:
     url = server.redirect("/go", "file:///etc/passwd")
     with pytest.raises(BadUrl, match="scheme must be http or https, got 'file'"):
         await fetch(url, OutboundPolicy(allow_private=True), max_bytes=999, deadline=5)
 
 
-async def test_a_non_success_status_is_refused(server: LocalServer) -> None:
+async def test_a_non_success_status_is_refused(server: LoopbackServer) -> None:
     with pytest.raises(BadStatus, match="HTTP 404") as refused:
         await fetch(
             server.url("/nothing"), OutboundPolicy(allow_private=True), max_bytes=9, deadline=5
@@ -189,7 +190,9 @@ async def test_a_non_success_status_is_refused(server: LocalServer) -> None:
     assert refused.value.status == 404
 
 
-async def test_the_byte_cap_holds_with_and_without_a_declared_length(server: LocalServer) -> None:
+async def test_the_byte_cap_holds_with_and_without_a_declared_length(
+    server: LoopbackServer,
+) -> None:
     def undeclared(handler: BaseHTTPRequestHandler) -> None:  # HTTP/1.0: ends at close
         handler.send_response(200)
         handler.end_headers()
@@ -206,7 +209,7 @@ async def test_the_byte_cap_holds_with_and_without_a_declared_length(server: Loc
         await fetch(server.url("/undeclared"), policy, max_bytes=len(BODY) - 1, deadline=5)
 
 
-async def test_a_trickling_server_is_cut_off_at_the_deadline(server: LocalServer) -> None:
+async def test_a_trickling_server_is_cut_off_at_the_deadline(server: LoopbackServer) -> None:
     slow = server.routes["/slow"] = Trickle(every=0.2, count=50)  # 10 s in all, under the cap
     with pytest.raises(DeadlineExceeded, match="did not finish within 1 s"):
         await fetch(
@@ -215,7 +218,7 @@ async def test_a_trickling_server_is_cut_off_at_the_deadline(server: LocalServer
     assert slow.hung_up_early()  # cut off mid-body, not read to the end
 
 
-async def test_the_deadline_spans_every_redirect_hop(server: LocalServer) -> None:
+async def test_the_deadline_spans_every_redirect_hop(server: LoopbackServer) -> None:
     def slow_redirect(handler: BaseHTTPRequestHandler) -> None:
         time.sleep(0.3)
         handler.send_response(302)
@@ -237,7 +240,7 @@ async def test_the_deadline_spans_every_redirect_hop(server: LocalServer) -> Non
     assert len(server.seen) < 11
 
 
-async def test_post_json_sends_the_body_and_returns_any_status(server: LocalServer) -> None:
+async def test_post_json_sends_the_body_and_returns_any_status(server: LoopbackServer) -> None:
     def echo(handler: BaseHTTPRequestHandler) -> None:
         sent = json.loads(server.seen[-1].body)  # the server read it before routing
         answer = json.dumps({"challenge": sent["challenge"]}).encode()
@@ -269,7 +272,7 @@ async def test_post_json_sends_the_body_and_returns_any_status(server: LocalServ
 
 
 async def test_post_json_never_follows_a_redirect(
-    server: LocalServer, server_factory: Callable[..., LocalServer]
+    server: LoopbackServer, server_factory: Callable[..., LoopbackServer]
 ) -> None:
     elsewhere = server_factory()
     url = server.redirect("/hook", elsewhere.serve("/other", b"{}"), status=307)
@@ -282,7 +285,7 @@ async def test_post_json_never_follows_a_redirect(
 
 
 async def test_post_json_stops_reading_at_the_cap_once_the_status_is_in(
-    server: LocalServer,
+    server: LoopbackServer,
 ) -> None:
     def undeclared(handler: BaseHTTPRequestHandler) -> None:  # HTTP/1.0: ends at close
         handler.send_response(200)
@@ -302,7 +305,7 @@ async def test_post_json_stops_reading_at_the_cap_once_the_status_is_in(
     assert (len(whole.body), whole.cut_short) == (1000, None)
 
 
-async def test_post_json_keeps_the_deadline(server: LocalServer) -> None:
+async def test_post_json_keeps_the_deadline(server: LoopbackServer) -> None:
     def silent(handler: BaseHTTPRequestHandler) -> None:
         time.sleep(2)
         handler.send_response(200)
@@ -322,7 +325,7 @@ async def test_post_json_keeps_the_deadline(server: LocalServer) -> None:
     assert trickling.hung_up_early()
 
 
-async def test_post_json_refuses_forbidden_addresses(server: LocalServer) -> None:
+async def test_post_json_refuses_forbidden_addresses(server: LoopbackServer) -> None:
     with pytest.raises(BlockedAddress, match="loopback"):
         await post_json(
             server.url("/hook"), b"{}", OutboundPolicy(), deadline=3, max_response_bytes=9
@@ -346,7 +349,9 @@ def encoded(body: bytes, encoding: str) -> Callable[[BaseHTTPRequestHandler], No
 BOMB = gzip.compress(b"\0" * (8 * 1024 * 1024))  # ~8 KB that inflate to 8 MB
 
 
-async def test_a_compressed_body_is_refused_not_inflated_past_the_cap(server: LocalServer) -> None:
+async def test_a_compressed_body_is_refused_not_inflated_past_the_cap(
+    server: LoopbackServer,
+) -> None:
     assert len(BOMB) < 10_000
     server.routes["/bomb.png"] = encoded(BOMB, "gzip")
     server.routes["/deflate.png"] = encoded(zlib.compress(BODY), "deflate")
@@ -358,13 +363,13 @@ async def test_a_compressed_body_is_refused_not_inflated_past_the_cap(server: Lo
     assert all(seen.headers["Accept-Encoding"] == "identity" for seen in server.seen)
 
 
-async def test_identity_encoding_is_read_as_it_is(server: LocalServer) -> None:
+async def test_identity_encoding_is_read_as_it_is(server: LoopbackServer) -> None:
     server.routes["/identity.png"] = encoded(BODY, "identity")
     policy = OutboundPolicy(allow_private=True)
     assert await fetch(server.url("/identity.png"), policy, max_bytes=len(BODY), deadline=5) == BODY
 
 
-async def test_a_posts_compressed_answer_is_kept_raw(server: LocalServer) -> None:
+async def test_a_posts_compressed_answer_is_kept_raw(server: LoopbackServer) -> None:
     server.routes["/hook"] = encoded(BOMB, "gzip")
     policy = OutboundPolicy(allow_private=True)
     answer = await post_json(server.url("/hook"), b"{}", policy, deadline=3, max_response_bytes=99)
@@ -373,7 +378,7 @@ async def test_a_posts_compressed_answer_is_kept_raw(server: LocalServer) -> Non
 
 
 async def test_a_304_is_not_a_redirect(
-    server: LocalServer, server_factory: Callable[..., LocalServer]
+    server: LoopbackServer, server_factory: Callable[..., LoopbackServer]
 ) -> None:
     elsewhere = server_factory()
     url = server.redirect("/cached", elsewhere.serve("/other", BODY), status=304)
@@ -396,8 +401,8 @@ PROXY_VARIABLES = [
 
 
 async def test_proxy_settings_in_the_environment_are_ignored(
-    server: LocalServer,
-    server_factory: Callable[..., LocalServer],
+    server: LoopbackServer,
+    server_factory: Callable[..., LoopbackServer],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     proxy = server_factory()  # records anything a proxy would be asked
