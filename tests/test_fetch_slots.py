@@ -16,7 +16,7 @@ from conch.config import Settings
 from conch.domain.request import GenerationRequest
 from conch.media.slots import FetchSlots
 from conch.services import Services
-from net.loopback import LocalServer
+from support.http_server import LoopbackServer
 from support.photos import data_url, encode, photo
 
 pytestmark = pytest.mark.anyio
@@ -57,7 +57,7 @@ async def test_a_keys_hanging_urls_do_not_hold_up_another_key(services: Services
         happened.append("a hanging download ended")
         _serve(handler, picture)
 
-    server = LocalServer().start()
+    server = LoopbackServer().start()
     server.routes["/hang.jpg"] = hang_until_released
     server.routes["/coffee.jpg"] = lambda handler: _serve(handler, picture)
     try:

@@ -22,7 +22,7 @@ from conch.domain.errors import InvalidParams
 from conch.domain.request import MAX_URL_CHARS, GenerationRequest, ImageRole
 from conch.services import Services
 from conch.store.keys import ApiKey
-from net.loopback import LocalServer
+from support.http_server import LoopbackServer
 from support.photos import data_url, encode, photo
 
 pytestmark = pytest.mark.anyio
@@ -48,8 +48,8 @@ def owner(services: Services) -> ApiKey:
 
 
 @pytest.fixture
-def server() -> Iterator[LocalServer]:
-    local = LocalServer().start()
+def server() -> Iterator[LoopbackServer]:
+    local = LoopbackServer().start()
     yield local
     local.stop()
 
@@ -100,7 +100,7 @@ async def test_a_submit_that_cannot_create_its_task_deletes_only_its_own_files(
 
 
 async def test_a_failed_image_cancels_its_siblings_download(
-    services: Services, owner: ApiKey, server: LocalServer
+    services: Services, owner: ApiKey, server: LoopbackServer
 ) -> None:
     connected, hung_up = threading.Event(), threading.Event()
 

@@ -4,11 +4,11 @@ drops Range headers (the server then answers 200 with the whole file, as some CD
 
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 
 import httpx
+
+from support.http_server import HTTP_1_1, Exchange, LoopbackServer
 
 FORWARDED = ("content-type", "content-length", "content-range", "accept-ranges", "etag")
 
@@ -26,29 +26,22 @@ class CuttingProxy:
         self.after = after
         self.drop_range = drop_range
         self.seen: list[tuple[str, str | None, int]] = []
-        owner = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:
-                try:
-                    owner.forward(self)
-                except (BrokenPipeError, ConnectionResetError):
-                    self.close_connection = True  # the client stopped reading: its choice
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.server = LoopbackServer(protocol=HTTP_1_1, fallback=self._forward_unless_gone)
 
     @property
     def base_url(self) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}"
+        return self.server.base_url
 
-    def forward(self, handler: BaseHTTPRequestHandler) -> None:
+    def _forward_unless_gone(self, exchange: Exchange) -> None:
+        if exchange.command != "GET":
+            exchange.send_error(501)  # a download proxy: nothing else goes through it
+            return
+        try:
+            self.forward(exchange)
+        except (BrokenPipeError, ConnectionResetError):
+            exchange.close_connection = True  # the client stopped reading: its choice
+
+    def forward(self, handler: Exchange) -> None:
         wanted = handler.headers.get("Range")
         headers = {"Range": wanted} if wanted and not self.drop_range else {}
         with httpx.stream("GET", self.upstream + handler.path, headers=headers) as answer:
@@ -71,7 +64,7 @@ class CuttingProxy:
                 sent += len(chunk)
 
     def __enter__(self) -> CuttingProxy:
-        self.thread.start()
+        self.server.start()
         return self
 
     def __exit__(
@@ -80,5 +73,4 @@ class CuttingProxy:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.server.stop()

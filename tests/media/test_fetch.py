@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import socket
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -158,7 +157,7 @@ async def test_download_failures_say_what_went_wrong(files: FileServer) -> None:
 
 
 async def test_a_silent_server_is_cut_off_at_the_deadline(silent_port: int) -> None:
-    started = time.monotonic()
     detail = await refusal(f"http://127.0.0.1:{silent_port}/a.png", deadline=0.5)
+    # The overall deadline's own words: not a connect failure, not httpx's read timeout
+    # ("the server stopped answering"), which would mean some other timer had ended it.
     assert detail == "could not be downloaded: the exchange did not finish within 0.5 s"
-    assert time.monotonic() - started < 2.5

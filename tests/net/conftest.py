@@ -7,7 +7,8 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from net.loopback import FakeDns, LocalServer, closed_port, full_backlog
+from net.loopback import FakeDns, closed_port, full_backlog
+from support.http_server import LoopbackServer
 
 
 @pytest.fixture
@@ -16,20 +17,20 @@ def anyio_backend() -> str:
 
 
 @pytest.fixture
-def server() -> Iterator[LocalServer]:
+def server() -> Iterator[LoopbackServer]:
     """An HTTP server on 127.0.0.1."""
-    local = LocalServer().start()
+    local = LoopbackServer().start()
     yield local
     local.stop()
 
 
 @pytest.fixture
-def server_factory() -> Iterator[Callable[..., LocalServer]]:
+def server_factory() -> Iterator[Callable[..., LoopbackServer]]:
     """Start more servers (other loopback addresses, TLS); all stopped afterwards."""
-    started: list[LocalServer] = []
+    started: list[LoopbackServer] = []
 
-    def start(host: str = "127.0.0.1", tls: ssl.SSLContext | None = None) -> LocalServer:
-        local = LocalServer(host, tls).start()
+    def start(host: str = "127.0.0.1", tls: ssl.SSLContext | None = None) -> LoopbackServer:
+        local = LoopbackServer(host, tls=tls).start()
         started.append(local)
         return local
 

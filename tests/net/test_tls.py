@@ -14,7 +14,8 @@ import trustme
 
 from conch.net import ConnectFailed, OutboundPolicy, fetch
 from conch.net.policy import parse_networks
-from net.loopback import FakeDns, LocalServer
+from net.loopback import FakeDns
+from support.http_server import LoopbackServer
 
 pytestmark = pytest.mark.anyio
 
@@ -26,8 +27,8 @@ def ca() -> trustme.CA:
 
 @pytest.fixture
 def tls_server(
-    ca: trustme.CA, server_factory: Callable[..., LocalServer]
-) -> tuple[LocalServer, list[str | None]]:
+    ca: trustme.CA, server_factory: Callable[..., LoopbackServer]
+) -> tuple[LoopbackServer, list[str | None]]:
     """An https server for images.test, and the SNI names it was greeted with."""
     names: list[str | None] = []
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -49,7 +50,7 @@ def trusting(ca: trustme.CA, dns: FakeDns) -> OutboundPolicy:
 
 
 async def test_the_pinned_connection_sends_sni_and_verifies_the_name(
-    ca: trustme.CA, tls_server: tuple[LocalServer, list[str | None]], dns: FakeDns
+    ca: trustme.CA, tls_server: tuple[LoopbackServer, list[str | None]], dns: FakeDns
 ) -> None:
     server, names = tls_server
     server.serve("/cat.png", b"secure bytes")
@@ -61,7 +62,7 @@ async def test_the_pinned_connection_sends_sni_and_verifies_the_name(
 
 
 async def test_a_certificate_for_another_name_is_refused(
-    ca: trustme.CA, tls_server: tuple[LocalServer, list[str | None]], dns: FakeDns
+    ca: trustme.CA, tls_server: tuple[LoopbackServer, list[str | None]], dns: FakeDns
 ) -> None:
     server, names = tls_server
     server.serve("/cat.png", b"secure bytes")
@@ -74,7 +75,7 @@ async def test_a_certificate_for_another_name_is_refused(
 
 
 async def test_an_unknown_authority_is_refused_by_default(
-    tls_server: tuple[LocalServer, list[str | None]], dns: FakeDns
+    tls_server: tuple[LoopbackServer, list[str | None]], dns: FakeDns
 ) -> None:
     server, _ = tls_server
     dns.add("images.test", ["127.0.0.1"])

@@ -1,17 +1,24 @@
-"""The one place a task runs, driven directly: progress, a stolen lease, a stop."""
+"""The one place a task runs, driven directly: progress, a stolen lease, a stop.
+
+What happens mid-render (a stop, a stolen lease) is made to happen by the render itself,
+after a given frame, so it lands mid-render however fast or slow the machine is.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
 from conch.config import Settings
 from conch.domain.request import GenerationRequest
 from conch.domain.task import Task, TaskStatus
+from conch.engines.base import Engine, Frame, Job, ProgressFn
 from conch.runner.execute import Runner, execute
 from conch.runner.worker import open_runner, sweep
 from conch.services import Services
@@ -48,6 +55,36 @@ def claim(runner: Runner) -> Claim:
     return found
 
 
+class Interrupted:
+    """The runner's real engine, calling ``interruption`` from inside the render once it has
+    handed out ``after`` frames; ``frames`` counts the frames it handed out."""
+
+    name: ClassVar[str] = "interrupted"
+
+    def __init__(self, inner: Engine, after: int, interruption: Callable[[], None]) -> None:
+        self.inner, self.after, self.interruption = inner, after, interruption
+        self.frames = 0
+
+    def generate(self, job: Job, progress: ProgressFn) -> Iterator[Frame]:
+        for frame in self.inner.generate(job, progress):
+            self.frames += 1
+            yield frame
+            if self.frames == self.after:
+                self.interruption()
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def interrupt(
+    runner: Runner, monkeypatch: pytest.MonkeyPatch, after: int, interruption: Callable[[], None]
+) -> Interrupted:
+    """Have ``runner`` render with its real engine, interrupted after ``after`` frames."""
+    engine = Interrupted(runner.engine_for("MiniMax-Hailuo-02"), after, interruption)
+    monkeypatch.setattr(runner, "engine_for", lambda _model: engine)
+    return engine
+
+
 def watch(store: TaskStore, task: Task, seen: list[float], done: threading.Event) -> None:
     while not done.is_set():
         seen.append(store.get(task.owner_id, task.id).progress)
@@ -71,33 +108,42 @@ def test_progress_reaches_the_task_while_it_renders(services: Services, runner: 
     assert finished.progress == 1.0 and finished.output is not None
 
 
-def test_a_runner_that_lost_its_lease_writes_nothing(services: Services, runner: Runner) -> None:
+def test_a_runner_that_lost_its_lease_writes_nothing(
+    services: Services, runner: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
     task = accept(services)
     stale = claim(runner)
-    result: list[TaskStatus | None] = []
-    render = threading.Thread(target=lambda: result.append(execute(stale, runner)))
-    render.start()
-    while services.tasks.get(task.owner_id, task.id).status is not TaskStatus.PROCESSING:
-        time.sleep(0.01)
-    # Another runner's sweeper finds the lease expired (its clock is ahead) and re-claims.
-    ahead = TaskStore(services.db, clock=lambda: time.time() + 3600)
-    assert ahead.sweep(max_attempts=3) == 1
-    past_backoff = TaskStore(services.db, clock=lambda: time.time() + 7200)
-    thief = past_backoff.claim("thief", lease_seconds=3600)
+    seen: list[TaskStatus] = []
+    swept: list[int] = []
+    thieves: list[Claim | None] = []
+
+    def steal() -> None:  # runs inside the render: nothing here may raise into it
+        seen.append(services.tasks.get(task.owner_id, task.id).status)
+        # Another runner's sweeper finds the lease expired (its clock is ahead) and re-claims.
+        ahead = TaskStore(services.db, clock=lambda: time.time() + 3600)
+        swept.append(ahead.sweep(max_attempts=3))
+        past_backoff = TaskStore(services.db, clock=lambda: time.time() + 7200)
+        thieves.append(past_backoff.claim("thief", lease_seconds=3600))
+
+    interrupt(runner, monkeypatch, after=3, interruption=steal)
+    assert execute(stale, runner) is None
+    assert (seen, swept) == ([TaskStatus.PROCESSING], [1])  # stolen mid-render
+    [thief] = thieves
     assert thief is not None and thief.fence == stale.fence + 1
-    render.join()
-    assert result == [None]
     now = services.tasks.get(task.owner_id, task.id)
     assert (now.status, now.output) == (TaskStatus.PREPARING, None)  # still the thief's
     assert not any((services.settings.media_dir / "outputs").iterdir())
     assert not any((services.settings.media_dir / "staging").iterdir())
 
 
-def test_stopping_releases_the_task(services: Services, runner: Runner) -> None:
+def test_stopping_releases_the_task(
+    services: Services, runner: Runner, monkeypatch: pytest.MonkeyPatch
+) -> None:
     task = accept(services)
     held = claim(runner)
-    threading.Timer(0.5, runner.stop.set).start()
+    engine = interrupt(runner, monkeypatch, after=3, interruption=runner.stop.set)
     assert execute(held, runner) is None
+    assert engine.frames == 3  # the render stopped at its next check, not at its end
     released = services.tasks.get(task.owner_id, task.id)
     assert (released.status, released.attempts, released.progress) == (TaskStatus.QUEUED, 0, 0.0)
 

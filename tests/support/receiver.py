@@ -1,8 +1,9 @@
 """A real callback receiver on 127.0.0.1 whose answers each test scripts.
 
-Every request is recorded. By default a receiver does what a good one does: it echoes a
-handshake's challenge and answers a push 200. A test routes a path to another responder to
-time out, echo the wrong value, answer an error status, fail some pushes, or answer 410.
+Every request is recorded (it is a :class:`support.http_server.LoopbackServer`'s). By
+default a receiver does what a good one does: it echoes a handshake's challenge and answers
+a push 200. A test routes a path to another responder to time out, echo the wrong value,
+answer an error status, fail some pushes, or answer 410.
 """
 
 from __future__ import annotations
@@ -11,26 +12,15 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from typing import cast
+
+from support.http_server import Exchange, LoopbackServer, Seen
 
 
-@dataclass(frozen=True)
-class Received:
+class Received(Seen):
     """One request as the receiver got it."""
-
-    path: str
-    headers: dict[str, str]
-    body: bytes
-    at: float
-    answered: int | None = None
-    """The status the receiver answered with."""
-
-    @property
-    def json(self) -> Any:
-        return json.loads(self.body)
 
     @property
     def is_handshake(self) -> bool:
@@ -84,19 +74,20 @@ class Switchable:
 
 
 class Receiver:
-    """A threaded HTTP server on ``host`` recording every POST."""
+    """A threaded HTTP server on ``host`` recording every request; each path is answered by
+    its responder (:func:`good` unless routed)."""
 
     def __init__(self, host: str = "127.0.0.1") -> None:
-        self.received: list[Received] = []
         self.responders: dict[str, Responder] = {}
-        self._changed = threading.Condition()
-        self.httpd = ThreadingHTTPServer((host, 0), self._handler())
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
+        self.server = LoopbackServer(host, fallback=self._answer, record=Received)
+
+    @property
+    def received(self) -> list[Received]:
+        """Every request so far, in order."""
+        return cast(list[Received], list(self.server.seen))
 
     def url(self, path: str) -> str:
-        host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}{path}"
+        return self.server.url(path)
 
     def route(self, path: str, responder: Responder = good) -> str:
         """Answer ``path`` with ``responder``; the URL."""
@@ -104,8 +95,7 @@ class Receiver:
         return self.url(path)
 
     def requests(self, path: str) -> list[Received]:
-        with self._changed:
-            return [r for r in self.received if r.path == path]
+        return cast(list[Received], self.server.requests(path))
 
     def pushes(self, path: str) -> list[Received]:
         return [r for r in self.requests(path) if not r.is_handshake]
@@ -116,54 +106,28 @@ class Receiver:
 
     def wait_for_pushes(self, path: str, count: int, timeout: float = 60.0) -> list[Received]:
         """Block until ``path`` got ``count`` pushes; them."""
-        deadline = time.monotonic() + timeout
-        with self._changed:
-            while len(self.pushes(path)) < count:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(f"{path} got {self.pushes(path)}, expected {count}")
-                self._changed.wait(left)
+        self.server.wait_until(
+            lambda: len(self.pushes(path)) >= count,
+            timeout,
+            lambda: f"{path} got {self.pushes(path)}, expected {count}",
+        )
         return self.pushes(path)
 
-    def _record(self, request: Received) -> None:
-        with self._changed:
-            self.received.append(request)
-            self._changed.notify_all()
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", "0"))
-                headers = {name.lower(): value for name, value in self.headers.items()}
-                request = Received(self.path, headers, self.rfile.read(length), time.time())
-                reply = receiver.responders.get(self.path, good)(request)
-                receiver._record(replace(request, answered=reply.status))
-                time.sleep(reply.delay)
-                try:
-                    self.send_response(reply.status)
-                    for name, value in reply.headers.items():
-                        self.send_header(name, value)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(reply.body)))
-                    self.end_headers()
-                    self.wfile.write(reply.body)
-                except OSError:
-                    pass  # conch gave up waiting (the timeout tests)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        return Handler
+    def _answer(self, exchange: Exchange) -> None:
+        request = cast(Received, exchange.seen)
+        reply = self.responders.get(request.path, good)(request)
+        time.sleep(reply.delay)
+        with suppress(OSError):  # conch gave up waiting (the timeout tests)
+            exchange.reply(
+                reply.status, reply.body, content_type="application/json", headers=reply.headers
+            )
 
     def __enter__(self) -> Receiver:
-        self.thread.start()
+        self.server.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        self.server.stop()
 
 
 @contextmanager

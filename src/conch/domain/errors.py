@@ -25,7 +25,7 @@ that a dialect can name the field the way its callers spell it.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 class ErrorCode(StrEnum):
@@ -92,10 +92,9 @@ class RateLimited(ConchError):
 
     code = ErrorCode.RATE_LIMITED
 
-    def __init__(
-        self, detail: str, *, field: str | None = None, retry_after: float | None = None
-    ) -> None:
-        super().__init__(detail, field=field)
+    def __init__(self, detail: str, *, retry_after: float | None = None, **options: Any) -> None:
+        # Cooperative: the SDK mixes this class with its ProviderError, which takes more.
+        super().__init__(detail, **options)
         self.retry_after = retry_after
 
 

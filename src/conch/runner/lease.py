@@ -28,6 +28,32 @@ class StopSignal(Protocol):
     def wait(self, timeout: float | None = None) -> bool: ...
 
 
+class Clock(Protocol):
+    """Seconds on a clock that only moves forward, and waiting measured on it.
+
+    The real one is :data:`MONOTONIC`; a test passes one it advances itself, so that
+    heartbeats, expiry and the stall watchdog run without the test sleeping.
+    """
+
+    def __call__(self) -> float: ...
+
+    def wait(self, event: threading.Event, seconds: float) -> bool:
+        """Block until ``event`` is set or ``seconds`` have passed; whether it is set."""
+        ...
+
+
+class _Monotonic:
+    def __call__(self) -> float:
+        return time.monotonic()
+
+    def wait(self, event: threading.Event, seconds: float) -> bool:
+        return event.wait(seconds)
+
+
+MONOTONIC: Clock = _Monotonic()
+"""The process's monotonic clock, waited on with ``Event.wait``."""
+
+
 class LeaseLost(Exception):
     """The task is no longer this runner's: its lease was swept or another runner holds it."""
 
@@ -55,15 +81,26 @@ class LeaseKeeper:
     stopping. A job that has not checked in for ``stall_seconds`` is presumed hung (a
     deadlock in native code, say): the lease is no longer renewed, so the sweeper gives the
     task to another runner, and a pool process that stays stuck exits to be replaced.
+
+    Every reading of the time and every wait goes through ``clock``.
     """
 
-    def __init__(self, store: TaskStore, claim: Claim, terms: LeaseTerms, stop: StopSignal) -> None:
+    def __init__(
+        self,
+        store: TaskStore,
+        claim: Claim,
+        terms: LeaseTerms,
+        stop: StopSignal,
+        *,
+        clock: Clock = MONOTONIC,
+    ) -> None:
         self.store = store
         self.claim = claim
         self.terms = terms
         self.stop = stop
+        self.clock = clock
         self.lost = threading.Event()
-        self.last_check = time.monotonic()
+        self.last_check = clock()
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._renew, name="lease", daemon=True)
 
@@ -82,7 +119,7 @@ class LeaseKeeper:
 
     def check(self) -> None:
         """The job is alive; raise if it should stop now."""
-        self.last_check = time.monotonic()
+        self.last_check = self.clock()
         if self.lost.is_set():
             raise LeaseLost(f"task {self.claim.task_id} fence {self.claim.fence} lost its lease")
         if self.stop.is_set():
@@ -91,16 +128,17 @@ class LeaseKeeper:
     def _renew(self) -> None:
         beat = self.terms.lease_seconds / 3
         failing_since: float | None = None
-        while not self._done.wait(beat):
-            if time.monotonic() - self.last_check > self.terms.stall_seconds:
+        while not self.clock.wait(self._done, beat):
+            if self.clock() - self.last_check > self.terms.stall_seconds:
                 self._give_up_stalled()
                 return
             try:
                 renewed = self.store.heartbeat(self.claim, self.terms.lease_seconds)
             except Exception:
                 # A database hiccup: the lease has slack for a few missed beats, no more.
-                failing_since = failing_since or time.monotonic()
-                if time.monotonic() - failing_since > self.terms.lease_seconds:
+                if failing_since is None:  # (not ``or``: a test's clock may start at 0)
+                    failing_since = self.clock()
+                if self.clock() - failing_since > self.terms.lease_seconds:
                     log.warning("task %s: heartbeats keep failing", self.claim.task_id)
                     self.lost.set()
                     return
@@ -114,6 +152,6 @@ class LeaseKeeper:
         stalled = self.terms.stall_seconds
         log.error("task %s made no progress for %.0f s: giving it up", self.claim.task_id, stalled)
         self.lost.set()
-        if self.terms.exit_when_stuck and not self._done.wait(stalled):
+        if self.terms.exit_when_stuck and not self.clock.wait(self._done, stalled):
             log.critical("task %s is still stuck: this runner process exits", self.claim.task_id)
             os._exit(EXIT_STUCK)
