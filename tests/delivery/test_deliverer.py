@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from conch.services import Services
 from conch.store.outbox import DeliveryHistory, Outbox
 from conch.store.pushes import DeliveryState
 from conch.store.tasks import NewFile
-from support.receiver import Receiver, Reply, Switchable, pushes_answered, receiving
+from support.receiver import Received, Receiver, Reply, Switchable, pushes_answered, receiving
 from support.tasks import text_spec
 
 FAST = {
@@ -235,18 +236,34 @@ def test_a_push_gives_up_when_the_window_closes(tmp_path: Path, receiver: Receiv
 def test_a_receiver_slower_than_the_timeout_is_retried_and_never_blocks_other_tasks(
     conch: Installation, receiver: Receiver
 ) -> None:
-    answers = iter([Reply(delay=FAST["callback_timeout"] + 1.0)])  # the first never in time
-    slow = conch.submit(receiver.route("/slow", lambda _request: next(answers, Reply())))
+    quick_arrived = threading.Event()
+    attempts = iter(["hang", "answer"])
+
+    def slow_then_fine(_request: Received) -> Reply:
+        if next(attempts, "answer") == "answer":
+            return Reply()
+        # The first attempt hangs until the other task's push has arrived, and then past the
+        # deliverer's timeout: were pushes sent one at a time, that push would come only
+        # after this attempt had been given up.
+        quick_arrived.wait(60)
+        return Reply(delay=FAST["callback_timeout"] + 1.0)
+
+    def quick(_request: Received) -> Reply:
+        quick_arrived.set()
+        return Reply()
+
+    slow_task = conch.submit(receiver.route("/slow", slow_then_fine))
     conch.fail()
-    quick = conch.submit(receiver.route("/quick"))
+    quick_task = conch.submit(receiver.route("/quick", quick))
     conch.fail()
-    receiver.wait_for_pushes("/quick", 1, timeout=1.5)  # while /slow still hangs
-    [history] = conch.wait_settled(slow, 1)
+    [history] = conch.wait_settled(slow_task, 1)
     assert history.delivery.state is DeliveryState.DELIVERED
     first, second = history.attempts
     assert first.http_status is None and "did not finish within 2 s" in (first.error or "")
     assert second.http_status == 200
-    assert conch.history(quick)[0].delivery.state is DeliveryState.DELIVERED
+    [pushed] = receiver.pushes("/quick")
+    assert pushed.at < first.started_at + first.duration  # while the slow attempt hung
+    assert conch.history(quick_task)[0].delivery.state is DeliveryState.DELIVERED
 
 
 def test_a_2xx_with_a_body_over_the_cap_is_delivered(
