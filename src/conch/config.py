@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     allowed_networks: list[str] = Field(default_factory=list)
     fetch_connect_timeout: float = 5.0
     fetch_deadline: float = 20.0
+    fetch_min_rate: float = Field(
+        10_000.0, ge=0, description="bytes a second an image download must keep up (0: off)"
+    )
     fetch_slots: int = Field(16, ge=1, description="image URLs downloaded at once, in all")
     fetch_slots_per_key: int = Field(
         2, ge=1, description="image URLs one key's submits download at once"

@@ -22,6 +22,7 @@ from conch.net import (
     OutboundPolicy,
     TooLarge,
     TooManyRedirects,
+    TransferFailed,
     fetch,
     post_json,
 )
@@ -216,6 +217,22 @@ async def test_a_trickling_server_is_cut_off_at_the_deadline(server: LoopbackSer
             server.url("/slow"), OutboundPolicy(allow_private=True), max_bytes=99, deadline=1
         )
     assert slow.hung_up_early()  # cut off mid-body, not read to the end
+
+
+async def test_a_trickle_is_cut_at_the_minimum_rate_long_before_the_deadline(
+    server: LoopbackServer,
+) -> None:
+    slow = server.routes["/slow"] = Trickle(every=0.2, count=50)  # 5 bytes a second
+    policy = OutboundPolicy(allow_private=True, min_rate=100, rate_grace=0.5)
+    with pytest.raises(TransferFailed, match="slower than 100 bytes a second"):
+        await fetch(server.url("/slow"), policy, max_bytes=99, deadline=600)
+    assert slow.hung_up_early()  # the deadline was ten minutes away: the rate cut it
+
+
+async def test_a_body_that_keeps_up_the_rate_is_read_whole(server: LoopbackServer) -> None:
+    server.routes["/steady"] = Trickle(every=0.01, count=20)  # about 100 bytes a second
+    policy = OutboundPolicy(allow_private=True, min_rate=1, rate_grace=5)
+    assert await fetch(server.url("/steady"), policy, max_bytes=99, deadline=600) == b"x" * 20
 
 
 async def test_the_deadline_spans_every_redirect_hop(server: LoopbackServer) -> None:

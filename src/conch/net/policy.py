@@ -58,6 +58,10 @@ class OutboundPolicy:
     allow_private: bool = False
     allowed_networks: tuple[IPNetwork, ...] = ()
     connect_timeout: float = 5.0
+    min_rate: float = 0.0
+    """Bytes a second a downloaded body must keep up, on average, after ``rate_grace``
+    seconds; 0: only the deadline bounds it."""
+    rate_grace: float = 2.0
     resolver: Resolver = system_resolver
     ssl_context: ssl.SSLContext | None = None
     """Trust for https; None means the public CAs (certifi's bundle)."""
@@ -76,6 +80,7 @@ class OutboundPolicy:
             allow_private=settings.allow_private_urls,
             allowed_networks=parse_networks(settings.allowed_networks),
             connect_timeout=settings.fetch_connect_timeout,
+            min_rate=settings.fetch_min_rate,
             resolver=resolver or system_resolver,
             ssl_context=ssl_context,
         )

@@ -103,7 +103,7 @@ async def fetch(
                 if location is None:
                     _require_success(response)
                     _require_identity(response)
-                    return await _read_capped(response, max_bytes)
+                    return await _read_capped(response, max_bytes, policy)
             current = _join(target.url, location)
         raise TooManyRedirects(
             f"more than {max_redirects} redirects, starting at {display_url(url)}"
@@ -134,7 +134,7 @@ async def post_json(
                 target, policy, deadline, "POST", content=body, headers=sent_headers
             ) as response:
                 head = OutboundResponse(response.status_code, response.headers, b"")
-                answer, cut_short = await _read_up_to(response, max_response_bytes)
+                answer, cut_short = await _read_up_to(response.aiter_raw(), max_response_bytes)
                 return replace(head, body=answer, cut_short=cut_short)
     except DeadlineExceeded:
         if head is None:
@@ -268,21 +268,44 @@ def _require_identity(response: httpx.Response) -> None:
         )
 
 
-async def _read_capped(response: httpx.Response, max_bytes: int) -> bytes:
-    """The raw body, refused as soon as it is known to exceed ``max_bytes``."""
+async def _read_capped(response: httpx.Response, max_bytes: int, policy: OutboundPolicy) -> bytes:
+    """The raw body, refused as soon as it is known to exceed ``max_bytes``, or to arrive
+    slower than the policy's minimum rate."""
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > max_bytes:
         raise TooLarge(f"the response declares {declared} bytes, over the limit of {max_bytes}")
-    body, cut_short = await _read_up_to(response, max_bytes)
+    chunks = _kept_up(response.aiter_raw(), policy) if policy.min_rate else response.aiter_raw()
+    body, cut_short = await _read_up_to(chunks, max_bytes)
     if cut_short:
         raise TooLarge(f"the response is over the limit of {max_bytes} bytes")
     return body
 
 
-async def _read_up_to(response: httpx.Response, max_bytes: int) -> tuple[bytes, str | None]:
+async def _kept_up(chunks: AsyncIterator[bytes], policy: OutboundPolicy) -> AsyncIterator[bytes]:
+    """``chunks``, as long as they keep up the policy's minimum rate: each must arrive by the
+    time the bytes so far, plus one, are due (a trickle is cut long before the deadline)."""
+    loop = asyncio.get_running_loop()
+    due_from = loop.time() + policy.rate_grace
+    received = 0
+    while True:
+        try:
+            async with asyncio.timeout_at(due_from + (received + 1) / policy.min_rate):
+                chunk = await anext(chunks)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise TransferFailed(
+                f"the body arrived slower than {policy.min_rate:g} bytes a second "
+                f"({received} bytes in all)"
+            ) from None
+        received += len(chunk)
+        yield chunk
+
+
+async def _read_up_to(chunks: AsyncIterator[bytes], max_bytes: int) -> tuple[bytes, str | None]:
     """At most ``max_bytes`` of the raw (never decompressed) body, and why it stopped short."""
     body = bytearray()
-    async for chunk in response.aiter_raw():
+    async for chunk in chunks:
         body += chunk
         if len(body) > max_bytes:
             return bytes(body[:max_bytes]), f"over the limit of {max_bytes} bytes"
