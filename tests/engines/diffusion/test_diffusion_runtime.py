@@ -55,9 +55,9 @@ def test_to_frames_never_copies_the_whole_clip(dtype: torch.dtype) -> None:
 
 def test_float16_keeps_the_t5_text_encoder_out_of_float16(monkeypatch: pytest.MonkeyPatch) -> None:
     cuda, cpu = torch.device("cuda"), torch.device("cpu")
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: True)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda **_: True)
     assert text_encoder_dtype(torch.float16, cuda) == torch.bfloat16
-    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda including_emulation=True: False)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda **_: False)
     assert text_encoder_dtype(torch.float16, cuda) == torch.float32  # e.g. a T4 or a V100
     assert text_encoder_dtype(torch.float16, cpu) == torch.float32
     assert text_encoder_dtype(torch.bfloat16, cuda) == torch.bfloat16

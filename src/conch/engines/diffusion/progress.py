@@ -32,9 +32,10 @@ class StepProgress:
         self.report(DENOISING_SHARE * min(self.done, self.total_steps) / self.total_steps)
 
     def on_step_end(
-        self, pipeline: Any, step: int, timestep: Any, tensors: dict[str, Any]
+        self, _pipeline: Any, _step: int, _timestep: Any, tensors: dict[str, Any]
     ) -> dict[str, Any]:
-        """diffusers' ``callback_on_step_end``: it must hand the tensors back unchanged."""
+        """diffusers' ``callback_on_step_end`` (called with the pipeline, the step and the
+        timestep, by position): it must hand the tensors back unchanged."""
         self.step()
         return tensors
 

@@ -13,10 +13,8 @@ artefacts. The UMT5 text encoder never runs in float16 (``runtime.text_encoder_d
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-import numpy as np
 from diffusers import WanImageToVideoPipeline, WanPipeline
 
 from conch.domain.catalog import Mode
@@ -25,7 +23,7 @@ from conch.engines.diffusion.geometry import Grid
 from conch.engines.diffusion.options import EngineOptions
 from conch.engines.diffusion.presets import Preset, sampling
 from conch.engines.diffusion.progress import StepProgress
-from conch.engines.diffusion.renderer import RenderRequest
+from conch.engines.diffusion.renderer import RenderedClip, RenderRequest
 
 FLOAT32_COMPONENTS = ("vae", "image_encoder")
 """Loaded in float32 whatever the route's dtype (a pipeline without one ignores it)."""
@@ -36,9 +34,7 @@ class WanRenderer:
 
     upscale = 1
 
-    def __init__(
-        self, preset: Preset, options: EngineOptions, source: str, weights: Path | None
-    ) -> None:
+    def __init__(self, preset: Preset, options: EngineOptions, source: str) -> None:
         self.preset, self.options = preset, options
         self.sampling = sampling(preset, options)
         self.device = runtime.pick_device(options)
@@ -51,6 +47,7 @@ class WanRenderer:
         else:
             self.image_pipeline = runtime.load(WanImageToVideoPipeline, source, dtypes)
         # Placing the loaded pipeline places the modules the other one shares.
+        runtime.prepare(self._loaded, options, dtype)
         runtime.place(self._loaded, options, self.device)
         self.image_pipeline.set_progress_bar_config(disable=True)
         self.grid = _grid(self._loaded)
@@ -60,10 +57,10 @@ class WanRenderer:
         """The pipeline loaded and placed: under CPU offload, it holds every module's hook."""
         return self.text_pipeline if self.text_pipeline is not None else self.image_pipeline
 
-    def step_count(self, request: RenderRequest) -> int:
+    def step_count(self, _request: RenderRequest) -> int:
         return self.sampling.steps
 
-    def render(self, request: RenderRequest, progress: StepProgress) -> np.ndarray:
+    def render(self, request: RenderRequest, progress: StepProgress) -> RenderedClip:
         call_arguments = {
             "prompt": request.prompt,
             "negative_prompt": request.negative_prompt,
@@ -90,7 +87,7 @@ class WanRenderer:
             # TI2V's image pipeline shares the text pipeline's modules but not its offload
             # hooks, so its own call leaves the last module it used on the GPU.
             self._loaded.maybe_free_model_hooks()
-        return runtime.to_frames(video[0])
+        return RenderedClip(runtime.to_frames(video[0]), request.frame_rate)
 
     def close(self) -> None:
         self.text_pipeline = self.image_pipeline = None
