@@ -411,8 +411,10 @@ def _bench_random(preset: str, choice: Choice, args: argparse.Namespace, deadlin
     from conch.engines.diffusion.runtime import release
 
     options = {**choice.setup.options, "steps": args.steps, "device": "cuda"}
+    # An offloaded text encoder is made in CPU memory: the GPU may not hold every model at once.
+    aside = {"text_encoder": "cpu"} if options.get("text_encoder_offload") else {}
     started = time.perf_counter()
-    renderer = renderer_over(preset, options, build(preset, "cuda", torch.bfloat16))
+    renderer = renderer_over(preset, options, build(preset, "cuda", torch.bfloat16, **aside))
     engine = DiffusionEngine.over(
         ModelRoute(engine="diffusion", preset=preset, options=options), renderer
     )

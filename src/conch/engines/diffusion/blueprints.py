@@ -169,33 +169,37 @@ def h3_image_processor(patch_size: int) -> Qwen2VLImageProcessorPil:
     return Qwen2VLImageProcessorPil(patch_size=patch_size, merge_size=2, temporal_patch_size=2)
 
 
-def h3_models() -> dict[str, Any]:
-    """MiniMax-H3's models at full size (under the caller's device and dtype)."""
+Makers = dict[str, Callable[[], Any]]
+"""How to make each of a pipeline's components, by name (each made where its caller says)."""
+
+
+def h3_models() -> Makers:
+    """How to make MiniMax-H3's components at full size."""
     tokenizer = qwen_tokenizer()
     return {
-        "transformer": MiniMaxH3Transformer3DModel(),
-        "vae": AutoencoderKLMiniMaxH3(),
-        "audio_vae": AutoencoderKLMiniMaxH3Audio(
+        "transformer": MiniMaxH3Transformer3DModel,
+        "vae": AutoencoderKLMiniMaxH3,
+        "audio_vae": lambda: AutoencoderKLMiniMaxH3Audio(
             latents_mean=[0.0] * H3_AUDIO_LATENTS, latents_std=[1.0] * H3_AUDIO_LATENTS
         ),
-        "text_encoder": qwen3_vl(QWEN3_VL_32B_TEXT, QWEN3_VL_32B_VISION, tokenizer),
-        "tokenizer": tokenizer,
+        "text_encoder": lambda: qwen3_vl(QWEN3_VL_32B_TEXT, QWEN3_VL_32B_VISION, tokenizer),
+        "tokenizer": lambda: tokenizer,
     }
 
 
-def ltx2_models() -> dict[str, Any]:
-    """LTX-2's models at full size (under the caller's device and dtype)."""
+def ltx2_models() -> Makers:
+    """How to make LTX-2's components at full size."""
     return {
-        "transformer": LTX2VideoTransformer3DModel(),
-        "connectors": LTX2TextConnectors(),
+        "transformer": LTX2VideoTransformer3DModel,
+        "connectors": LTX2TextConnectors,
         # The published config states its ratios: derived from the blocks, they would be 64x16.
-        "vae": AutoencoderKLLTX2Video(
+        "vae": lambda: AutoencoderKLLTX2Video(
             spatial_compression_ratio=32, temporal_compression_ratio=8, decoder_causal=False
         ),
-        "audio_vae": AutoencoderKLLTX2Audio(),
-        "vocoder": LTX2Vocoder(),
-        "text_encoder": gemma3(GEMMA3_12B_TEXT, GEMMA3_12B_VISION, LTX2_GEMMA_IMAGE_TOKENS),
-        "tokenizer": gemma_tokenizer(),
+        "audio_vae": AutoencoderKLLTX2Audio,
+        "vocoder": LTX2Vocoder,
+        "text_encoder": lambda: gemma3(GEMMA3_12B_TEXT, GEMMA3_12B_VISION, LTX2_GEMMA_IMAGE_TOKENS),
+        "tokenizer": gemma_tokenizer,
     }
 
 
@@ -221,7 +225,7 @@ def ltx2_pipeline(models: dict[str, Any]) -> Any:
 class Blueprint:
     """How to build one preset at full size, and what runs it."""
 
-    models: Callable[[], dict[str, Any]]
+    models: Callable[[], Makers]
     pipeline: Callable[[dict[str, Any]], Any]
     renderer: Callable[[Any, EngineOptions, Any], Renderer]
     grid: Callable[[Any], Grid]
@@ -239,25 +243,35 @@ BLUEPRINTS: Mapping[str, Blueprint] = {
 
 
 @contextmanager
-def building(device: str | torch.device, dtype: torch.dtype) -> Iterator[None]:
-    """New modules' tensors made on ``device`` in ``dtype`` (the meta device: no memory)."""
+def building(dtype: torch.dtype) -> Iterator[None]:
+    """New modules' tensors made in ``dtype``."""
     previous = torch.get_default_dtype()
     torch.set_default_dtype(dtype)
     try:
-        with torch.device(device):
-            yield
+        yield
     finally:
         torch.set_default_dtype(previous)
 
 
-def build(preset: str, device: str | torch.device, dtype: torch.dtype) -> Any:
-    """``preset``'s pipeline at full size with random weights, made on ``device`` in ``dtype``
-    (each model's float32 parts in float32, as its checkpoint and its renderer keep them)."""
-    blueprint = BLUEPRINTS[preset]
-    with building(device, dtype):
-        models = blueprint.models()
-    _float32_parts(models, blueprint.float32)
-    return blueprint.pipeline(models)
+def make(
+    preset: str, device: str | torch.device, dtype: torch.dtype, **devices: str
+) -> dict[str, Any]:
+    """``preset``'s components at full size with random weights, in ``dtype``, made on
+    ``device`` (the meta device: no memory), or on the one ``devices`` names for them."""
+    made: dict[str, Any] = {}
+    with building(dtype):
+        for name, maker in BLUEPRINTS[preset].models().items():
+            with torch.device(devices.get(name, device)):
+                made[name] = maker()
+    return made
+
+
+def build(preset: str, device: str | torch.device, dtype: torch.dtype, **devices: str) -> Any:
+    """``preset``'s pipeline at full size with random weights (see :func:`make`), each
+    model's float32 parts in float32, as its checkpoint and its renderer keep them."""
+    models = make(preset, device, dtype, **devices)
+    _float32_parts(models, BLUEPRINTS[preset].float32)
+    return BLUEPRINTS[preset].pipeline(models)
 
 
 def renderer_over(preset: str, options: dict[str, Any], pipeline: Any) -> Renderer:
@@ -294,10 +308,8 @@ def weight_bytes(preset: str, fp8: str | None = None) -> dict[str, int]:
 
 @lru_cache(maxsize=16)
 def _sizes(preset: str, fp8: str | None, *, count_bytes: bool) -> tuple[tuple[str, int], ...]:
-    blueprint = BLUEPRINTS[preset]
-    with building("meta", torch.bfloat16):
-        models = blueprint.models()
-    _float32_parts(models, blueprint.float32)
+    models = make(preset, "meta", torch.bfloat16)
+    _float32_parts(models, BLUEPRINTS[preset].float32)
     memory.use_fp8(SimpleNamespace(**models), fp8, torch.bfloat16)
     return tuple(
         (name, sum(p.numel() * (p.element_size() if count_bytes else 1) for p in m.parameters()))

@@ -58,18 +58,27 @@ def use_attention_backend(pipeline: Any, backend: str | None) -> None:
 
 
 def offload_text_encoder(pipeline: Any, device: torch.device) -> None:
-    """Keep the text encoder in CPU memory, on ``device`` only while it reads a prompt.
+    """Keep the text encoder in CPU memory; as it reads a prompt, each of its layers visits
+    ``device`` in turn (diffusers' group offloading, leaf by leaf, the next layer copied on a
+    CUDA stream while the current one runs), so it never holds more than a layer or two
+    there, however large it is, and the transformer need not make room for it.
 
-    accelerate's offload hook moves it to ``device`` when it runs; each transformer's first
-    call afterwards moves it back, so it never shares the GPU with a denoising step.
+    Leaf hooks also fire when a pipeline calls a part of the encoder directly (MiniMax-H3
+    reads ``text_encoder.model``). Its weights are pinned a layer at a time, not copied
+    whole: host memory holds it once.
     """
-    from accelerate import cpu_offload_with_hook
+    from diffusers.hooks.group_offloading import apply_group_offloading
 
     encoder = pipeline.text_encoder
-    _, hook = cpu_offload_with_hook(encoder, execution_device=device)
-    for transformer in transformers_of(pipeline):
-        transformer.register_forward_pre_hook(lambda *_: hook.offload())
-    log.info("text encoder offloaded to CPU memory between prompts")
+    encoder.to("cpu")
+    apply_group_offloading(
+        encoder,
+        onload_device=device,
+        offload_type="leaf_level",
+        use_stream=device.type == "cuda",
+        low_cpu_mem_usage=True,
+    )
+    log.info("text encoder offloaded: in CPU memory, its layers on %s in turn", device)
 
 
 def place_beside_text_encoder(pipeline: Any, device: torch.device) -> None:

@@ -12,8 +12,8 @@ option                    meaning (default)
                           in float8 (e4m3) and compute each layer in ``dtype``; ``"all"``: the
                           text encoder's too; ``false`` (diffusers' layerwise casting: half
                           the weights' memory, a little slower, norms and embeddings kept)
-``text_encoder_offload``  keep the text encoder in CPU memory and move it to the GPU only
-                          to read the prompt (``false``)
+``text_encoder_offload``  keep the text encoder in CPU memory; it reads a prompt with its
+                          layers visiting the GPU one at a time (``false``)
 ``cpu_offload``           ``true`` / ``"model"``: whole models move to the GPU in turn;
                           ``"sequential"``: layer by layer (slowest, least memory; not for
                           MiniMax-H3); ``false``
