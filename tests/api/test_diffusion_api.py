@@ -1,10 +1,13 @@
-"""The diffusion engine behind the API: tiny random-weight LTX and Wan pipelines, saved to
-folders and loaded by a live conch through the real loading path, render every mode their
-presets serve to decoded MP4s of the right size and length.
+"""The diffusion engine behind the API: tiny random-weight pipelines of every preset, saved
+to folders and loaded by a live conch through the real loading path, render every mode their
+presets serve to decoded MP4s of the right size and length, with sound where the model
+makes it.
 
-Two servers, one after the other: the first routes MiniMax-Hailuo-02 to LTX (without its
+Three servers, one after the other: the first routes MiniMax-Hailuo-02 to LTX (without its
 upsampler); the second routes it to Wan2.1-FLF2V (MiniMax-Hailuo-02 is the only catalog
-model with first+last) and MiniMax-Hailuo-2.3 to LTX with its latent upsampler, for 1080P.
+model with first+last) and MiniMax-Hailuo-2.3 to LTX with its latent upsampler, for 1080P;
+the third routes MiniMax-Hailuo-02 to MiniMax-H3 and MiniMax-Hailuo-2.3 to LTX-2, whose
+videos carry an AAC track, and leaves I2V-01 on the silent motion engine.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import numpy as np
 import pytest
 
-from conch.media.video import probe
+from conch.media.video import AUDIO_RATE, ProbedVideo, probe
 from support.files_http import FileServer
 from support.live import SERVER_ENV, LiveConch, wait_for_task
 
@@ -174,3 +178,66 @@ class TestFlf2vAndUpsampledLtx:
         assert (video.width, video.height, video.frames) == (1920, 1080, 144)
         # Half of 1920x1080 within the 64x32 test area is 64x32: rendered, then doubled.
         assert "at 128x64 (x2), 33 frames, for 1920x1080, 144 frames" in server.log()
+
+
+@pytest.fixture(scope="class")
+def with_sound(
+    tmp_path_factory: pytest.TempPathFactory, weights: dict[str, Path]
+) -> Iterator[httpx.Client]:
+    """The third server: the presets whose models make sound."""
+    routes = {
+        "MiniMax-Hailuo-02": route("minimax-h3", weights),
+        "MiniMax-Hailuo-2.3": route("ltx-2", weights),
+    }
+    for _, client in serve(tmp_path_factory, routes):
+        yield client
+
+
+def assert_stereo_aac_as_long_as_the_video(video: ProbedVideo, seconds: float) -> None:
+    assert video.audio is not None, "the video carries its model's sound"
+    assert (video.audio.codec, video.audio.channels) == ("aac", 2)
+    assert video.audio.sample_rate == AUDIO_RATE
+    assert video.duration == pytest.approx(seconds)
+    assert video.audio.duration == pytest.approx(video.duration, abs=1e-6)
+    assert np.abs(video.audio.samples).max() > 0  # the model's sound, not silence
+
+
+class TestSound:
+    """MiniMax-Hailuo-02 on MiniMax-H3, -2.3 on LTX-2, I2V-01 on the motion engine."""
+
+    def test_text_to_video_on_minimax_h3_has_its_sound(
+        self, with_sound: httpx.Client, tmp_path: Path
+    ) -> None:
+        body = {"model": "MiniMax-Hailuo-02", "prompt": "a dog runs and barks [Tracking shot]"}
+        video = probe(render(with_sound, body, tmp_path))
+        assert (video.width, video.height, video.frames, video.fps) == (1366, 768, 144, 24)
+        assert_stereo_aac_as_long_as_the_video(video, 6.0)
+
+    def test_first_and_last_frame_on_minimax_h3_has_its_sound(
+        self, with_sound: httpx.Client, files: FileServer, tmp_path: Path
+    ) -> None:
+        body = {"model": "MiniMax-Hailuo-02", "prompt": "the rabbit looks up"}
+        video = probe(render(with_sound, body | first_and_last(files), tmp_path))
+        assert (video.width, video.height, video.frames) == (1366, 768, 144)
+        assert_stereo_aac_as_long_as_the_video(video, 6.0)
+
+    def test_ten_seconds_from_an_image_on_ltx2_has_ten_seconds_of_sound(
+        self, with_sound: httpx.Client, files: FileServer, tmp_path: Path
+    ) -> None:
+        body = {
+            "model": "MiniMax-Hailuo-2.3",
+            "first_frame_image": files.base_url + "/clip/first.jpg",
+            "prompt": "the rabbit walks through the grass",
+            "duration": 10,
+        }
+        video = probe(render(with_sound, body, tmp_path))
+        assert (video.width, video.height, video.frames) == (1366, 768, 240)
+        assert_stereo_aac_as_long_as_the_video(video, 10.0)
+
+    def test_the_motion_engines_videos_stay_silent(
+        self, with_sound: httpx.Client, files: FileServer, tmp_path: Path
+    ) -> None:
+        body = {"model": "I2V-01", "first_frame_image": files.base_url + "/clip/first.jpg"}
+        video = probe(render(with_sound, body | {"prompt": "[Push in]"}, tmp_path))
+        assert video.frames == 144
+        assert video.audio is None  # no empty track either

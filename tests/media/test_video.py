@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from conch.domain.catalog import FPS
+from conch.engines.base import Soundtrack
 from conch.media import video
 from conch.media.quality import psnr
 from conch.media.video import (
@@ -207,3 +208,119 @@ def test_frames_stream_through_the_encoder(tmp_path: Path) -> None:
     info = encode_mp4(frames(), tmp_path / "out.mp4", WIDTH, HEIGHT, produce_id="1")
     assert info.frames == len(alive) == 240
     assert most <= 3, f"{most} frames were alive at once"
+
+
+def _tone(
+    seconds: float, rate: int, channels: int = 2, burst_at: float | None = None
+) -> Soundtrack:
+    """A quiet tone per channel (440 Hz left, 660 Hz right), with a loud burst from
+    ``burst_at`` seconds on if asked."""
+    t = np.arange(round(seconds * rate)) / rate
+    tones = [0.1 * np.sin(2 * np.pi * hz * t) for hz in (440, 660)[:channels]]
+    samples = np.stack(tones).astype(np.float32)
+    if burst_at is not None:
+        samples[:, round(burst_at * rate) :] *= 8
+    return Soundtrack(samples, rate)
+
+
+def _grey_frames(count: int, bright_from: int | None = None) -> list[np.ndarray]:
+    frames = [np.full((HEIGHT, WIDTH, 3), 40, np.uint8) for _ in range(count)]
+    for frame in frames[bright_from:] if bright_from is not None else []:
+        frame[:] = 220
+    return frames
+
+
+def _onset(samples: np.ndarray, rate: int) -> float:
+    """Seconds to the first sample of the loud part of a decoded track."""
+    return float(np.argmax(np.abs(samples[0]) > 0.5)) / rate
+
+
+@pytest.mark.parametrize("channels", [2, 1], ids=["stereo", "mono"])
+def test_sound_becomes_an_aac_track_exactly_as_long_as_the_video(
+    tmp_path: Path, channels: int
+) -> None:
+    sound = _tone(6.0, 32_000, channels)
+    path = tmp_path / "out.mp4"
+    info = encode_mp4(_grey_frames(144), path, WIDTH, HEIGHT, produce_id="1", sound=lambda: sound)
+    probed = probe(path)
+    assert probed.audio is not None
+    assert (probed.audio.codec, probed.audio.channels) == ("aac", channels)
+    assert probed.audio.sample_rate == video.AUDIO_RATE
+    assert probed.duration == pytest.approx(6.0)
+    assert probed.audio.duration == pytest.approx(6.0, abs=1e-6)
+    assert info.audio_channels == channels
+    assert probed.frames == 144
+
+
+def test_the_sound_stays_in_sync_with_the_picture(tmp_path: Path) -> None:
+    # At 3 s the picture turns bright (frame 72) and the sound turns loud, in the same instant.
+    sound = _tone(6.0, 24_000, burst_at=3.0)
+    path = tmp_path / "out.mp4"
+    encode_mp4(_grey_frames(144, 72), path, WIDTH, HEIGHT, produce_id="1", sound=lambda: sound)
+    pictures = _decode(path)
+    assert pictures[71].mean() < 100 < pictures[72].mean()
+    audio = probe(path).audio
+    assert audio is not None
+    # Within a millisecond: AAC's priming samples are cut by the file's edit list.
+    assert _onset(audio.samples, audio.sample_rate) == pytest.approx(3.0, abs=0.001)
+
+
+def test_a_sound_a_few_samples_short_is_padded_to_the_videos_duration(tmp_path: Path) -> None:
+    # A model's sound rarely ends exactly on a frame: 31329 Hz (an odd, retimed rate) for 6 s.
+    rate = 31_329
+    sound = Soundtrack(_tone(6.0, rate).samples[:, :-40], rate)
+    path = tmp_path / "out.mp4"
+    encode_mp4(_grey_frames(144), path, WIDTH, HEIGHT, produce_id="1", sound=lambda: sound)
+    audio = probe(path).audio
+    assert audio is not None and audio.duration == pytest.approx(6.0, abs=1e-6)
+
+
+def test_a_silent_video_has_no_audio_track(tmp_path: Path) -> None:
+    for name, sound in (("none.mp4", None), ("silent.mp4", lambda: None)):
+        info = encode_mp4(
+            _grey_frames(24), tmp_path / name, WIDTH, HEIGHT, produce_id="1", sound=sound
+        )
+        with av.open(str(tmp_path / name)) as container:
+            assert [s.type for s in container.streams] == ["video"]
+        assert info.audio_channels == 0 and probe(tmp_path / name).audio is None
+
+
+def test_the_sound_is_asked_for_once_the_first_frame_is_drawn(tmp_path: Path) -> None:
+    made: list[Soundtrack] = []  # an engine knows its sound once it has rendered
+
+    def frames() -> Iterator[np.ndarray]:
+        made.append(_tone(1.0, 16_000))
+        yield from _grey_frames(24)
+
+    asked: list[int] = []
+
+    def sound() -> Soundtrack | None:
+        asked.append(len(made))
+        return made[0] if made else None
+
+    encode_mp4(frames(), tmp_path / "out.mp4", WIDTH, HEIGHT, produce_id="1", sound=sound)
+    assert asked == [1]
+    assert probe(tmp_path / "out.mp4").audio is not None
+
+
+def test_sound_that_does_not_last_as_long_as_the_video_is_refused(tmp_path: Path) -> None:
+    sound = _tone(5.0, 32_000)
+    with pytest.raises(
+        ValueError, match=r"sound lasts 5.000 s but the 144 frames at 24 fps last 6.000 s"
+    ):
+        encode_mp4(
+            _grey_frames(144),
+            tmp_path / "out.mp4",
+            WIDTH,
+            HEIGHT,
+            produce_id="1",
+            sound=lambda: sound,
+        )
+
+
+def test_a_soundtrack_is_channels_by_samples() -> None:
+    with pytest.raises(ValueError, match="1 or 2 channels"):
+        Soundtrack(np.zeros((6, 100), np.float32), 48_000)
+    with pytest.raises(ValueError, match="sample rate"):
+        Soundtrack(np.zeros((2, 100), np.float32), 0)
+    assert Soundtrack(np.zeros((2, 48_000), np.float32), 48_000).duration == 1.0

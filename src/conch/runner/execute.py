@@ -22,7 +22,7 @@ from conch.domain.catalog import frame_count, video_size
 from conch.domain.errors import ConchError, ErrorCode
 from conch.domain.request import ImageRole
 from conch.domain.task import Task, TaskStatus
-from conch.engines.base import Engine, EngineFailure, Frame, Job
+from conch.engines.base import Engine, EngineFailure, Frame, Job, soundtrack_of
 from conch.engines.registry import DIFFUSION, load_engine
 from conch.media.images import decode_rgb, fit_frame
 from conch.media.storage import MediaStore
@@ -112,9 +112,9 @@ def _render(claim: Claim, runner: Runner, lease: LeaseKeeper, staging: Path) -> 
     if not store.start_processing(claim):
         raise LeaseLost(f"task {task.id} was taken before it started")
     progress = _ProgressReporter(store, claim, lease)
-    frames = _checked(engine.generate(job, progress), job, lease)
+    footage = engine.generate(job, progress)
     info = encode_mp4(
-        frames,
+        _checked(footage, job, lease),
         staging,
         job.width,
         job.height,
@@ -122,6 +122,7 @@ def _render(claim: Claim, runner: Runner, lease: LeaseKeeper, staging: Path) -> 
         fps=job.fps,
         watermark=spec.aigc_watermark,
         preset=runner.settings.encoder_preset or DEFAULT_PRESET,
+        sound=lambda: soundtrack_of(footage),
     )
     lease.check()
     key = runner.media.output_key(task.id, claim.fence)

@@ -15,8 +15,10 @@ from conch.engines.diffusion.presets import (
     DEFAULT_PRESET,
     LTX_DISTILLED_TIMESTEPS,
     PRESETS,
+    Family,
     Sampling,
     get_preset,
+    makes_sound,
     preset_modes,
     refusal,
     sampling,
@@ -99,6 +101,9 @@ def test_a_good_route_passes(tmp_path: Path) -> None:
         ({"steps": 2.5}, "options.steps: must be a whole number"),
         ({"device": "gpu0"}, "options.device: must be a torch device"),
         ({"upsampler": "/no/such/folder"}, "options.upsampler: /no/such/folder is not a directory"),
+        ({"fp8": "int4"}, "options.fp8: must be true, false, 'transformer' or 'all'; got 'int4'"),
+        ({"text_encoder_offload": "yes"}, "options.text_encoder_offload: must be true or false"),
+        ({"attention_backend": "flash"}, "options.attention_backend: must be one of native, flex"),
     ],
 )
 def test_bad_options_are_named(tmp_path: Path, options: dict[str, object], message: str) -> None:
@@ -132,7 +137,11 @@ def test_each_preset_has_its_models_native_shape_and_rate() -> None:
         "wan2.1-flf2v-14b": (16, 1280 * 720, 81),
         "wan2.2-i2v-a14b": (16, 1280 * 720, 81),
         "wan2.2-ti2v-5b": (24, 1280 * 704, 121),
+        "minimax-h3": (24, 768 * 1344, 345),
+        "ltx-2": (24, 1376 * 768, 481),
     }
+    # MiniMax-H3 renders 5 to 15 s: 124 to 345 frames in its 17k+5.
+    assert (PRESETS["minimax-h3"].min_frames, PRESETS["ltx-2"].min_frames) == (124, 1)
 
 
 def test_steps_and_guidance_are_the_presets_unless_the_route_sets_them() -> None:
@@ -168,3 +177,56 @@ def test_the_api_process_can_read_presets_without_torch() -> None:
         "assert 'torch' not in sys.modules and 'diffusers' not in sys.modules, 'heavy import'"
     )
     subprocess.run([sys.executable, "-c", probe], check=True, timeout=60)
+
+
+def test_the_sound_presets_serve_every_mode_and_say_they_make_sound() -> None:
+    for name in ("minimax-h3", "ltx-2"):
+        assert preset_modes(name) == ALL_MODES
+        assert makes_sound(name)
+        # Both can end on a last frame alone, as LTX-Video can.
+        assert refusal(PRESETS[name], Mode.FIRST_LAST, has_first_frame=False) is None
+    assert not any(makes_sound(name) for name in PRESETS if name not in ("minimax-h3", "ltx-2"))
+    assert not makes_sound(None)
+
+
+def test_memory_options_are_read(tmp_path: Path) -> None:
+    options = {"fp8": True, "text_encoder_offload": True, "attention_backend": "_native_flash"}
+    parsed = parse_options(options, "ltx-2")
+    assert (parsed.fp8, parsed.text_encoder_offload) == ("transformer", True)
+    assert parsed.attention_backend == "_native_flash"
+    assert parse_options({"fp8": "all"}, "ltx-2").fp8 == "all"
+    assert parse_options({"fp8": False}, "ltx-2").fp8 is None
+    weights = pipeline_folder(tmp_path / "ltx2")
+    validate_route(ModelRoute(engine="diffusion", preset="ltx-2", weights=weights, options=options))
+
+
+def test_the_attention_backends_offered_are_diffusers_own() -> None:
+    from diffusers.models.attention_dispatch import AttentionBackendName
+
+    from conch.engines.diffusion.options import ATTENTION_BACKENDS
+
+    assert set(ATTENTION_BACKENDS) <= {backend.value for backend in AttentionBackendName}
+
+
+def test_minimax_h3_weights_are_a_modular_pipeline_folder(tmp_path: Path) -> None:
+    plain = pipeline_folder(tmp_path / "h3")  # model_index.json: not MiniMax-H3's layout
+    route = ModelRoute(engine="diffusion", preset="minimax-h3", weights=plain)
+    with pytest.raises(ValueError, match=r"no modular_model_index\.json"):
+        validate_route(route)
+    (plain / "modular_model_index.json").write_text("{}")
+    validate_route(route)
+
+
+def test_minimax_h3_refuses_sequential_offload(tmp_path: Path) -> None:
+    weights = tmp_path / "h3"
+    weights.mkdir()
+    (weights / "modular_model_index.json").write_text("{}")
+    route = ModelRoute(
+        engine="diffusion",
+        preset="minimax-h3",
+        weights=weights,
+        options={"cpu_offload": "sequential"},
+    )
+    with pytest.raises(ValueError, match="'sequential' is not offered for MiniMax-H3"):
+        validate_route(route)
+    assert PRESETS["minimax-h3"].family is Family.H3

@@ -1,4 +1,5 @@
-"""The GPU ``diffusion`` engine: LTX-Video and Wan through diffusers, behind the same API.
+"""The GPU ``diffusion`` engine: LTX-Video, Wan, LTX-2 and MiniMax-H3 through diffusers,
+behind the same API (the last two make the video's sound too).
 
 Configure it per public model name in ``conch.toml`` (the lead's ``Settings.models``)::
 
@@ -18,6 +19,11 @@ Configure it per public model name in ``conch.toml`` (the lead's ``Settings.mode
     engine = "diffusion"
     preset = "wan2.2-i2v-a14b"               # no weights: the local model cache
 
+    [models."T2V-01"]                        # video with sound
+    engine = "diffusion"
+    preset = "ltx-2"
+    options = { fp8 = true, text_encoder_offload = true }
+
 Presets and their modes: :mod:`conch.engines.diffusion.presets`; options:
 :mod:`conch.engines.diffusion.options`; where weights come from (never downloaded):
 :mod:`conch.engines.diffusion.weights`. A wrong preset, option or weights path is a
@@ -35,6 +41,7 @@ from conch.engines.diffusion.presets import (
     PRESETS,
     Preset,
     get_preset,
+    makes_sound,
     preset_modes,
     validate_route,
 )
@@ -45,6 +52,7 @@ __all__ = [
     "DiffusionEngine",
     "Preset",
     "get_preset",
+    "makes_sound",
     "preset_modes",
     "validate_route",
 ]

@@ -6,11 +6,13 @@ For each job it:
 
 1. picks the legal render shape nearest the output (``geometry``);
 2. words the prompt (``prompting``);
-3. renders through the preset's family (``ltx`` or ``wan``), reporting each denoising
-   step (``progress``);
+3. renders through the preset's family (``ltx``, ``wan``, ``minimax_h3`` or ``ltx2``),
+   reporting each denoising step (``progress``);
 4. retimes the clip to the output's exact frame count at 24 fps (``retime``), resizes
    each frame to the output size, and puts the given first and last frames back exactly,
-   reporting each frame handed on.
+   reporting each frame handed on;
+5. when the model made sound, retimes it with the frames and hands it over with them
+   (:class:`~conch.engines.base.Footage`), exactly as long as the video.
 
 Loading imports torch and diffusers; building this module does not, so the API process can
 import the package to read presets.
@@ -28,14 +30,14 @@ import numpy as np
 
 from conch.config import ModelRoute, Settings
 from conch.domain.catalog import Mode
-from conch.engines.base import Frame, Job, ProgressFn
+from conch.engines.base import Footage, Frame, Job, ProgressFn
 from conch.engines.diffusion.geometry import legal_frame_count, legal_size, resize
 from conch.engines.diffusion.options import EngineOptions, parse_options
 from conch.engines.diffusion.presets import Family, Preset, get_preset, refusal, validate_route
 from conch.engines.diffusion.progress import StepProgress
 from conch.engines.diffusion.prompting import NEGATIVE_PROMPTS, compose_prompt
 from conch.engines.diffusion.renderer import Renderer, RenderRequest
-from conch.engines.diffusion.retime import retime
+from conch.engines.diffusion.retime import retime, retime_sound
 from conch.engines.diffusion.weights import pipeline_source
 from conch.media.images import fit_frame
 
@@ -59,17 +61,37 @@ class DiffusionEngine:
     name: ClassVar[str] = "diffusion"
 
     def __init__(self, route: ModelRoute, _settings: Settings) -> None:
+        """Load ``route``'s pipelines (the installation's settings ask nothing more of it)."""
         validate_route(route)
-        self.route = route
-        self.preset: Preset = get_preset(route.preset)
-        self.options: EngineOptions = parse_options(route.options, self.preset.name)
-        self.renderer: Renderer = _load_renderer(self.preset, self.options, route)
+        preset = get_preset(route.preset)
+        options = parse_options(route.options, preset.name)
+        self._start(route, preset, options, _load_renderer(preset, options, route))
+
+    @classmethod
+    def over(cls, route: ModelRoute, renderer: Renderer) -> DiffusionEngine:
+        """An engine over a renderer built elsewhere: the GPU benchmark's full-size models
+        with random weights, which have no folder to load from."""
+        engine = cls.__new__(cls)
+        preset = get_preset(route.preset)
+        engine._start(route, preset, parse_options(route.options, preset.name), renderer)
+        return engine
+
+    def _start(
+        self, route: ModelRoute, preset: Preset, options: EngineOptions, renderer: Renderer
+    ) -> None:
+        self.route, self.preset, self.options = route, preset, options
+        self.renderer = renderer
         # One render at a time: a pipeline's call is not re-entrant.
         self._lock = threading.Lock()
         log.info("diffusion engine ready: %s", self.preset.title)
 
-    def generate(self, job: Job, progress: ProgressFn) -> Iterator[Frame]:
-        """Yield exactly ``job.frame_count`` frames of ``job.height`` x ``job.width``."""
+    def generate(self, job: Job, progress: ProgressFn) -> Footage:
+        """Exactly ``job.frame_count`` frames of ``job.height`` x ``job.width``, and the
+        sound of a preset that makes sound, set before the first frame."""
+        footage = Footage()
+        return footage.play(self._frames(job, progress, footage))
+
+    def _frames(self, job: Job, progress: ProgressFn, footage: Footage) -> Iterator[Frame]:
         anchors = self._anchors(job)
         request = self._request(job, anchors)
         tracker = StepProgress(progress, self.renderer.step_count(request))
@@ -86,7 +108,11 @@ class DiffusionEngine:
         )
         with self._lock:
             clip = self.renderer.render(request, tracker)
-        yield from tracker.output(_output(clip, job, anchors), job.frame_count)
+        if clip.sound is not None:
+            count = len(clip.frames)
+            sound = retime_sound(clip.sound, count, clip.frame_rate, job.frame_count, job.fps)
+            footage.soundtrack = sound
+        yield from tracker.output(_output(clip.frames, job, anchors), job.frame_count)
 
     def plan(self, job: Job) -> RenderRequest:
         """What the model is asked to render for ``job``: legal size, frames, prompt, images."""
@@ -116,12 +142,15 @@ class DiffusionEngine:
 
     def _request(self, job: Job, anchors: Anchors) -> RenderRequest:
         width, height, upscale = self._render_size(job)
+        grid = self.renderer.grid
         frames = legal_frame_count(
             job.frame_count,
             job.fps,
             self.preset.fps,
-            self.renderer.grid.frame_step,
+            grid.frame_step,
             self.options.max_frames or self.preset.max_frames,
+            frame_base=grid.frame_base,
+            min_frames=self.preset.min_frames,
         )
         return RenderRequest(
             prompt=compose_prompt(job, self.preset.family),
@@ -156,6 +185,14 @@ def _load_renderer(preset: Preset, options: EngineOptions, route: ModelRoute) ->
         from conch.engines.diffusion.ltx import LtxRenderer
 
         return LtxRenderer(preset, options, source, route.weights)
+    if preset.family is Family.H3:
+        from conch.engines.diffusion.minimax_h3 import H3Renderer
+
+        return H3Renderer.load(preset, options, source)
+    if preset.family is Family.LTX2:
+        from conch.engines.diffusion.ltx2 import Ltx2Renderer
+
+        return Ltx2Renderer.load(preset, options, source)
     from conch.engines.diffusion.wan import WanRenderer
 
     return WanRenderer(preset, options, source)

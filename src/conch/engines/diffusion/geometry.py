@@ -1,9 +1,10 @@
 """Sizes and frame counts: what to ask a model for, and how its frames map onto the output.
 
 A model renders only legal shapes: sides that are multiples of its grid (16 or 32 pixels)
-and ``step * k + 1`` frames (``8k+1`` for LTX, ``4k+1`` for Wan). The engine asks for the
-legal shape nearest the output's size and aspect (within the model's native area), then
-resizes each frame to the output size and retimes the clip to the output's frame count.
+and ``step * k + base`` frames (``8k+1`` for LTX and LTX-2, ``4k+1`` for Wan, ``17k+5`` for
+MiniMax-H3). The engine asks for the legal shape nearest the output's size and aspect
+(within the model's native area), then resizes each frame to the output size and retimes
+the clip to the output's frame count.
 
 The resize between output size and render size is a plain stretch in both directions, not
 a crop: rounding each side to the grid changes the aspect by at most a few percent, and a
@@ -24,10 +25,12 @@ from conch.engines.base import Frame
 
 @dataclass(frozen=True)
 class Grid:
-    """The shapes a loaded pipeline accepts: sides in ``multiple`` pixels, frames ``step*k+1``."""
+    """The shapes a loaded pipeline accepts: sides in ``multiple`` pixels, frames
+    ``frame_step * k + frame_base``."""
 
     multiple: int
     frame_step: int
+    frame_base: int = 1
 
 
 def legal_size(width: int, height: int, multiple: int, max_area: int) -> tuple[int, int]:
@@ -44,18 +47,27 @@ def _on_grid(side: float, multiple: int) -> int:
 
 
 def legal_frame_count(
-    frame_count: int, fps: int, native_fps: int, frame_step: int, max_frames: int
+    frame_count: int,
+    fps: int,
+    native_fps: int,
+    frame_step: int,
+    max_frames: int,
+    *,
+    frame_base: int = 1,
+    min_frames: int = 1,
 ) -> int:
     """Frames to render so the clip spans the output's ``frame_count`` frames at ``fps``.
 
-    The span is rendered at the model's native rate, rounded up to the next ``step*k+1``
-    (so a model whose native rate is the output's never needs in-between frames), and capped
-    at the longest legal count within ``max_frames``; the retimer makes up the difference.
+    The span is rendered at the model's native rate in the legal count nearest it (a tie
+    goes up), so the clip's motion, and its sound, play within half a step of their own
+    speed once retimed; the count stays within the model's ``min_frames`` and
+    ``max_frames``, and the retimer makes up the difference.
     """
     wanted = (frame_count - 1) * native_fps / fps + 1
-    steps_up = math.ceil((wanted - 1) / frame_step - 1e-9)
-    steps_cap = max(0, (max_frames - 1) // frame_step)
-    return min(steps_up, steps_cap) * frame_step + 1
+    steps = math.floor((wanted - frame_base) / frame_step + 0.5 + 1e-9)
+    least = max(0, math.ceil((min_frames - frame_base) / frame_step))
+    most = max(least, (max_frames - frame_base) // frame_step)
+    return min(max(steps, least), most) * frame_step + frame_base
 
 
 def resize(frame: Frame, width: int, height: int) -> Frame:

@@ -24,7 +24,6 @@ import math
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from diffusers import LTXConditionPipeline, LTXLatentUpsamplePipeline
 from diffusers.pipelines.ltx.modeling_latent_upsampler import LTXLatentUpsamplerModel
 from diffusers.pipelines.ltx.pipeline_ltx_condition import LTXVideoCondition
@@ -34,7 +33,7 @@ from conch.engines.diffusion.geometry import Grid
 from conch.engines.diffusion.options import EngineOptions
 from conch.engines.diffusion.presets import Preset, sampling
 from conch.engines.diffusion.progress import StepProgress
-from conch.engines.diffusion.renderer import RenderRequest
+from conch.engines.diffusion.renderer import RenderedClip, RenderRequest
 from conch.engines.diffusion.weights import upsampler_source
 
 log = logging.getLogger(__name__)
@@ -80,6 +79,7 @@ class LtxRenderer:
         dtypes = runtime.component_dtypes(dtype, self.device)
         self.pipeline = runtime.load(LTXConditionPipeline, source, dtypes)
         self.upsampler = self._load_upsampler(preset, weights, dtype)
+        runtime.prepare(self.pipeline, options, dtype)
         runtime.place(self.pipeline, options, self.device)
         self._place_upsampler()
         self.grid = _grid(self.pipeline)
@@ -114,11 +114,11 @@ class LtxRenderer:
             return self.sampling.steps
         return self.sampling.steps + int(len(REFINE_TIMESTEPS) * REFINE_STRENGTH)
 
-    def render(self, request: RenderRequest, progress: StepProgress) -> np.ndarray:
+    def render(self, request: RenderRequest, progress: StepProgress) -> RenderedClip:
         prompt = self._encode(request)
         if request.upscale == 1:
             video = self._stage(request, prompt, request.width, request.height, progress, "pt")
-            return runtime.to_frames(video[0])
+            return RenderedClip(runtime.to_frames(video[0]), request.frame_rate)
         width, height = request.width // 2, request.height // 2
         latents = self._stage(request, prompt, width, height, progress, "latent")
         doubled = self.upsampler(latents=latents, output_type="latent", **UPSAMPLE).frames
@@ -133,7 +133,7 @@ class LtxRenderer:
             timesteps=list(REFINE_TIMESTEPS),
             denoise_strength=REFINE_STRENGTH,
         )
-        return runtime.to_frames(video[0])
+        return RenderedClip(runtime.to_frames(video[0]), request.frame_rate)
 
     def _encode(self, request: RenderRequest) -> dict[str, Any]:
         """The prompt's embeddings, in the transformer's dtype, for every stage's call."""

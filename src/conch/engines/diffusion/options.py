@@ -1,24 +1,35 @@
 """The operator's knobs for one diffusion route: ``route.options`` in ``conch.toml``.
 
-==================  =====================================================================
-option              meaning (default)
-==================  =====================================================================
-``dtype``           ``"bfloat16"``, ``"float16"`` or ``"float32"`` (bfloat16 on a GPU,
-                    float32 on the CPU). Wan's VAE and CLIP image encoder always run in
-                    float32. With float16, the T5/UMT5 text encoder runs in bfloat16 if
-                    the GPU has it natively, else float32: T5 overflows in float16.
-``device``          ``"cuda"``, ``"cuda:1"``, ``"cpu"``, ... (the first GPU if any, else CPU)
-``cpu_offload``     ``true`` / ``"model"``: whole models move to the GPU in turn;
-                    ``"sequential"``: layer by layer (slowest, least memory); ``false``
-``vae_tiling``      decode in tiles to save memory (on when the device is a GPU)
-``steps``           denoising steps, overriding the preset's
-``guidance_scale``  classifier-free guidance, overriding the preset's
-``max_area``        the largest frame rendered natively, in pixels (the preset's)
-``max_frames``      the most frames rendered in one pass (the preset's)
-``upsampler``       LTX only: a folder holding the 2x latent upsampler (either the
-                    ``LTXLatentUpsamplePipeline`` folder or its ``latent_upsampler``
-                    model folder), or ``false`` to render large frames without it
-==================  =====================================================================
+========================  ==================================================================
+option                    meaning (default)
+========================  ==================================================================
+``dtype``                 ``"bfloat16"``, ``"float16"`` or ``"float32"`` (bfloat16 on a GPU,
+                          float32 on the CPU). Wan's VAE and CLIP image encoder always run in
+                          float32. With float16, the T5/UMT5 text encoder runs in bfloat16 if
+                          the GPU has it natively, else float32: T5 overflows in float16.
+``device``                ``"cuda"``, ``"cuda:1"``, ``"cpu"``, ... (the first GPU if any, else CPU)
+``fp8``                   ``"transformer"`` (or ``true``): keep the video transformer's weights
+                          in float8 (e4m3) and compute each layer in ``dtype``; ``"all"``: the
+                          text encoder's too; ``false`` (diffusers' layerwise casting: half
+                          the weights' memory, a little slower, norms and embeddings kept)
+``text_encoder_offload``  keep the text encoder in CPU memory; it reads a prompt with its
+                          layers visiting the GPU one at a time (``false``)
+``cpu_offload``           ``true`` / ``"model"``: whole models move to the GPU in turn;
+                          ``"sequential"``: layer by layer (slowest, least memory; not for
+                          MiniMax-H3); ``false``
+``vae_tiling``            decode in tiles to save memory (on when the device is a GPU; always
+                          on for MiniMax-H3 unless ``false``: its released output is tiled)
+``attention_backend``     diffusers' attention backend for the transformer: ``"native"``
+                          (torch SDPA, the default), ``"flex"``, ``"_native_flash"``,
+                          ``"_native_cudnn"``, ``"_native_efficient"``, ``"_native_math"``
+``steps``                 denoising steps, overriding the preset's
+``guidance_scale``        classifier-free guidance, overriding the preset's
+``max_area``              the largest frame rendered natively, in pixels (the preset's)
+``max_frames``            the most frames rendered in one pass (the preset's)
+``upsampler``             LTX only: a folder holding the 2x latent upsampler (either the
+                          ``LTXLatentUpsamplePipeline`` folder or its ``latent_upsampler``
+                          model folder), or ``false`` to render large frames without it
+========================  ==================================================================
 
 Import-light: no torch here; dtype names stay strings until the engine loads.
 """
@@ -45,6 +56,19 @@ DTYPES = {
 OFFLOAD_MODES = ("model", "sequential")
 _DEVICE = re.compile(r"^(cpu|mps|cuda(:\d+)?|xpu(:\d+)?)$")
 
+FP8_SCOPES = ("transformer", "all")
+"""What ``fp8`` stores in float8: the video transformer(s), or the text encoder as well."""
+
+ATTENTION_BACKENDS = (
+    "native",
+    "flex",
+    "_native_flash",
+    "_native_cudnn",
+    "_native_efficient",
+    "_native_math",
+)
+"""diffusers' attention backends that torch alone provides (no extra kernel package)."""
+
 
 @dataclass(frozen=True)
 class EngineOptions:
@@ -52,8 +76,12 @@ class EngineOptions:
 
     dtype: str | None = None
     device: str | None = None
+    fp8: str | None = None
+    """None, or one of :data:`FP8_SCOPES`."""
+    text_encoder_offload: bool = False
     cpu_offload: str | None = None
     vae_tiling: bool | None = None
+    attention_backend: str | None = None
     steps: int | None = None
     guidance_scale: float | None = None
     max_area: int | None = None
@@ -102,6 +130,22 @@ def _offload(value: Any) -> dict[str, Any]:
     raise ValueError(f"must be true, false, 'model' or 'sequential'; got {value!r}")
 
 
+def _fp8(value: Any) -> dict[str, Any]:
+    if value is True:
+        return {"fp8": "transformer"}
+    if value is False:
+        return {"fp8": None}
+    if value in FP8_SCOPES:
+        return {"fp8": value}
+    raise ValueError(f"must be true, false, 'transformer' or 'all'; got {value!r}")
+
+
+def _attention(value: Any) -> dict[str, Any]:
+    if value not in ATTENTION_BACKENDS:
+        raise ValueError(f"must be one of {', '.join(ATTENTION_BACKENDS)}; got {value!r}")
+    return {"attention_backend": value}
+
+
 def _flag(key: str) -> Any:
     def read(value: Any) -> dict[str, Any]:
         if not isinstance(value, bool):
@@ -144,8 +188,11 @@ def _upsampler(value: Any) -> dict[str, Any]:
 _READERS = {
     "dtype": _dtype,
     "device": _device,
+    "fp8": _fp8,
+    "text_encoder_offload": _flag("text_encoder_offload"),
     "cpu_offload": _offload,
     "vae_tiling": _flag("vae_tiling"),
+    "attention_backend": _attention,
     "steps": _positive("steps", int),
     "guidance_scale": _guidance,
     "max_area": _positive("max_area", int),

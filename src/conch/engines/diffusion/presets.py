@@ -19,12 +19,21 @@ preset                 model (diffusers pipeline)       modes
                        (``WanImageToVideoPipeline``)
 ``wan2.2-ti2v-5b``     Wan2.2-TI2V-5B (``WanPipeline``  text, image, subject (it ignores a
                        and ``WanImageToVideoPipeline``) last frame: never first+last)
+``minimax-h3``         MiniMax-H3, video with stereo    text, image, first+last, subject
+                       sound (``MiniMaxH3Modular-
+                       Pipeline``, ``t2va``/``fl2va``)
+``ltx-2``              LTX-2 (19B), video with stereo   text, image, first+last, subject
+                       sound (``LTX2ConditionPipeline``)
 =====================  ===============================  ==================================
+
+Presets whose model makes sound (:func:`makes_sound`) hand the encoder a soundtrack; the
+others' videos are silent.
 
 Subject reference (S2V-01) is served by every preset that takes a lone first frame: the subject
 image, fitted to the output size (scaled to cover, cropped about its upper third, where a
 face usually is), becomes the opening frame and the prompt says what happens next. It is an
-approximation: no open model here takes a free-standing identity reference.
+approximation: no preset loads a model that takes a free-standing identity reference
+(MiniMax-H3's ``ref2va`` partition would, at the cost of a second 33B transformer).
 
 :func:`refusal` is the one judge of what a preset cannot render: the API process asks it
 before a task exists (``registry.check_servable``), the engine again before it renders.
@@ -42,7 +51,7 @@ from conch.domain.catalog import Mode
 from conch.domain.errors import EngineCannotServe
 from conch.domain.request import ImageRole
 from conch.engines.diffusion.options import EngineOptions, parse_options
-from conch.engines.diffusion.weights import check_weights
+from conch.engines.diffusion.weights import MODULAR_INDEX, PIPELINE_INDEX, check_weights
 
 
 class Family(StrEnum):
@@ -50,6 +59,8 @@ class Family(StrEnum):
 
     LTX = "ltx"
     WAN = "wan"
+    H3 = "minimax-h3"
+    LTX2 = "ltx-2"
 
 
 @dataclass(frozen=True)
@@ -58,9 +69,10 @@ class Preset:
 
     ``max_area`` is the largest frame (in pixels) the model renders natively; larger outputs
     are upsampled (LTX's latent upsampler when available, else a resize). ``max_frames`` is
-    the longest clip it renders well; a longer output is retimed from fewer frames.
-    ``schedule`` is the number of denoising steps, or a distilled model's exact timesteps
-    (one step each).
+    the longest clip it renders well; a longer output is retimed from fewer frames, and
+    ``min_frames`` the shortest it renders at all. ``schedule`` is the number of denoising
+    steps, or a distilled model's exact timesteps (one step each). ``index_file`` marks
+    the model's diffusers folder; ``makes_sound``: the model renders a soundtrack too.
     """
 
     name: str
@@ -74,6 +86,9 @@ class Preset:
     schedule: int | tuple[float, ...]
     guidance_scale: float
     upsampler_repo: str | None = None
+    min_frames: int = 1
+    index_file: str = PIPELINE_INDEX
+    makes_sound: bool = False
 
     @property
     def needs_first_frame(self) -> bool:
@@ -141,6 +156,36 @@ PRESETS: Mapping[str, Preset] = {
             schedule=50,
             guidance_scale=5.0,
         ),
+        Preset(
+            name="minimax-h3",
+            family=Family.H3,
+            title="MiniMax-H3",
+            # A lone last frame is fine: fl2va anchors whichever keyframes it is given.
+            modes=frozenset({Mode.TEXT, *_IMAGE_MODES}),
+            cache_repo="MiniMaxAI/MiniMax-H3",
+            fps=24,
+            max_area=768 * 1344,  # its canvas: a 768 short edge, at most 768x1344 pixels
+            # 5 to 15 s at 24 fps, in the 17k+5 frames its video VAE encodes: 124 to 345.
+            min_frames=124,
+            max_frames=345,
+            schedule=30,
+            guidance_scale=1.0,  # guidance-distilled: one forward pass a step
+            index_file=MODULAR_INDEX,
+            makes_sound=True,
+        ),
+        Preset(
+            name="ltx-2",
+            family=Family.LTX2,
+            title="LTX-2",
+            modes=frozenset({Mode.TEXT, *_IMAGE_MODES}),
+            cache_repo="Lightricks/LTX-2",
+            fps=24,
+            max_area=1376 * 768,
+            max_frames=481,  # 20 s at 24 fps, in its 8k+1 frames
+            schedule=30,
+            guidance_scale=3.0,
+            makes_sound=True,
+        ),
     )
 }
 """Every preset, by the name an operator writes in ``conch.toml``."""
@@ -162,6 +207,15 @@ def get_preset(name: str | None) -> Preset:
 def preset_modes(preset: str | None) -> frozenset[Mode]:
     """The modes ``preset`` can render (None: the default preset)."""
     return get_preset(preset).modes
+
+
+def makes_sound(preset: str | None) -> bool:
+    """Whether ``preset``'s videos carry sound (None: the default preset).
+
+    What a request asking for sound is judged against: a preset that makes none cannot
+    serve it.
+    """
+    return get_preset(preset).makes_sound
 
 
 def refusal(
@@ -219,4 +273,10 @@ def validate_route(route: ModelRoute) -> None:
     options = parse_options(route.options, preset.name)
     if isinstance(options.upsampler, Path) and preset.upsampler_repo is None:
         raise ValueError(f"diffusion preset {preset.name!r}: options.upsampler is for LTX only")
-    check_weights(route.weights, preset.cache_repo, preset.name)
+    if options.cpu_offload == "sequential" and preset.family is Family.H3:
+        raise ValueError(
+            f"diffusion preset {preset.name!r}: options.cpu_offload 'sequential' is not "
+            "offered for MiniMax-H3's modular pipeline; use true (models take turns on the "
+            "GPU), or fp8 with text_encoder_offload"
+        )
+    check_weights(route.weights, preset.cache_repo, preset.name, preset.index_file)

@@ -34,8 +34,8 @@ class StepProgress:
     def on_step_end(
         self, _pipeline: Any, _step: int, _timestep: Any, tensors: dict[str, Any]
     ) -> dict[str, Any]:
-        """diffusers' ``callback_on_step_end`` (which passes the pipeline, the step and the
-        timestep too): it must hand the tensors back unchanged."""
+        """diffusers' ``callback_on_step_end`` (called with the pipeline, the step and the
+        timestep, by position): it must hand the tensors back unchanged."""
         self.step()
         return tensors
 

@@ -9,6 +9,10 @@ into a :class:`CameraPlan`. With ``prompt_optimizer`` on, the prompt becomes:
   camera sentence, then a sentence on look and motion quality.
 - Wan (its authors' formula: subject and scene, motion, camera language, atmosphere and
   style): the caller's text, the camera sentence, then a sentence on atmosphere and style.
+- LTX-2 (LTX's paragraph, with sound in it): as LTX, closing on look, motion and the
+  sound the scene makes.
+- MiniMax-H3 (MiniMax's own model, trained on prompts like the ones MiniMax's API
+  receives): the caller's text and the camera sentence, nothing added.
 
 With ``prompt_optimizer`` off the caller's text goes through untouched and the camera plan
 is not worded (MiniMax documents the optimizer as the thing that expands a prompt).
@@ -54,6 +58,11 @@ _CLOSING: Mapping[Family, str] = {
         "Cinematic atmosphere, natural light, realistic style, rich detail, smooth and "
         "coherent motion."
     ),
+    Family.LTX2: (
+        "The scene looks like real footage, with natural lighting, lifelike detail, smooth "
+        "motion and the natural sound of the scene."
+    ),
+    Family.H3: "",
 }
 
 _OPENING_FOR_IMAGES = "The scene in the picture comes to life."
@@ -67,8 +76,14 @@ NEGATIVE_PROMPTS: Mapping[Family, str] = {
         "fingers, badly drawn hands, badly drawn face, fused fingers, malformed limbs, "
         "cluttered background, many people in the background, walking backwards"
     ),
+    Family.LTX2: (
+        "worst quality, blurry, jittery, inconsistent motion, distorted, watermark, "
+        "muffled or distorted sound"
+    ),
+    Family.H3: "",
 }
-"""What each family is steered away from (unused by guidance-distilled models)."""
+"""What each family is steered away from (unused by guidance-distilled models: H3 has no
+negative prompt at all)."""
 
 
 def camera_sentence(plan: CameraPlan) -> str:

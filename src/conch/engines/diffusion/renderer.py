@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from conch.engines.base import Frame
+from conch.engines.base import Frame, Soundtrack
 from conch.engines.diffusion.geometry import Grid
 from conch.engines.diffusion.progress import StepProgress
 
@@ -41,6 +41,16 @@ class RenderRequest:
     last_image: Frame | None = None
 
 
+@dataclass(frozen=True)
+class RenderedClip:
+    """What a model rendered: uint8 RGB frames (frame_count, height, width, 3), and, from a
+    model that makes sound, the sound of those frames played at ``frame_rate``."""
+
+    frames: np.ndarray
+    frame_rate: float
+    sound: Soundtrack | None = None
+
+
 class Renderer(Protocol):
     """A loaded model family, kept between jobs."""
 
@@ -54,8 +64,9 @@ class Renderer(Protocol):
         """The denoising steps ``render`` will take, for progress reports."""
         ...
 
-    def render(self, request: RenderRequest, progress: StepProgress) -> np.ndarray:
-        """The clip as uint8 RGB frames, shape (frame_count, height, width, 3)."""
+    def render(self, request: RenderRequest, progress: StepProgress) -> RenderedClip:
+        """The clip: ``request.frame_count`` frames of ``request`` width x height, and its
+        sound if the model makes any."""
         ...
 
     def close(self) -> None:

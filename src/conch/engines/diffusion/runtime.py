@@ -14,6 +14,7 @@ import torch
 from PIL import Image
 
 from conch.engines.base import Frame
+from conch.engines.diffusion import memory
 from conch.engines.diffusion.options import EngineOptions
 
 log = logging.getLogger(__name__)
@@ -35,10 +36,11 @@ def pick_dtype(options: EngineOptions, device: torch.device) -> torch.dtype:
 
 
 def text_encoder_dtype(dtype: torch.dtype, device: torch.device) -> torch.dtype:
-    """The dtype of the T5/UMT5 text encoder for a route in ``dtype``.
+    """The dtype of the text encoder (T5, UMT5, Gemma 3, Qwen3-VL) for a route in ``dtype``.
 
-    T5's activations overflow float16 (infinities, then NaN prompt embeddings), so with
-    float16 it runs in bfloat16 where the GPU has it natively, else in float32.
+    T5's activations overflow float16 (infinities, then NaN prompt embeddings), and Gemma's
+    are known to, so with float16 it runs in bfloat16 where the GPU has it natively, else in
+    float32.
     """
     if dtype != torch.float16:
         return dtype
@@ -66,20 +68,40 @@ def load(
     return cls.from_pretrained(source, dtype=dtype, local_files_only=True, **components)
 
 
+def prepare(pipeline: Any, options: EngineOptions, dtype: torch.dtype) -> None:
+    """Apply the route's fp8 and attention options to a loaded pipeline, before placing it
+    (fp8 halves the transformer in CPU memory before it moves)."""
+    memory.use_fp8(pipeline, options.fp8, dtype)
+    memory.use_attention_backend(pipeline, options.attention_backend)
+
+
 def place(pipeline: Any, options: EngineOptions, device: torch.device) -> None:
     """Put ``pipeline`` on ``device``, or set up CPU offload onto it."""
-    if options.cpu_offload and device.type == "cpu":
-        log.warning("cpu_offload is set but the device is the CPU: ignoring it")
-    if options.cpu_offload == "sequential" and device.type != "cpu":
+    offload = offload_mode(options, device)
+    if offload == "sequential":
         pipeline.enable_sequential_cpu_offload(device=device)
-    elif options.cpu_offload == "model" and device.type != "cpu":
+    elif offload == "model":
         pipeline.enable_model_cpu_offload(device=device)
+    elif offload == "text_encoder" and getattr(pipeline, "text_encoder", None) is not None:
+        memory.place_beside_text_encoder(pipeline, device)
+        memory.offload_text_encoder(pipeline, device)
     else:
         pipeline.to(device)
     tiling = options.vae_tiling if options.vae_tiling is not None else device.type == "cuda"
     if tiling:
         pipeline.vae.enable_tiling()
     pipeline.set_progress_bar_config(disable=True)
+
+
+def offload_mode(options: EngineOptions, device: torch.device) -> str | None:
+    """ "sequential", "model", "text_encoder" or None: what the route keeps off ``device``."""
+    if device.type == "cpu":
+        if options.cpu_offload or options.text_encoder_offload:
+            log.warning("CPU offload is set but the device is the CPU: ignoring it")
+        return None
+    if options.cpu_offload:
+        return options.cpu_offload
+    return "text_encoder" if options.text_encoder_offload else None
 
 
 def seeded(seed: int) -> torch.Generator:

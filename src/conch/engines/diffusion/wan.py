@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from diffusers import WanImageToVideoPipeline, WanPipeline
 from typing_extensions import override
 
@@ -25,7 +24,7 @@ from conch.engines.diffusion.geometry import Grid
 from conch.engines.diffusion.options import EngineOptions
 from conch.engines.diffusion.presets import Preset, sampling
 from conch.engines.diffusion.progress import StepProgress
-from conch.engines.diffusion.renderer import Renderer, RenderRequest
+from conch.engines.diffusion.renderer import RenderedClip, Renderer, RenderRequest
 
 FLOAT32_COMPONENTS = ("vae", "image_encoder")
 """Loaded in float32 whatever the route's dtype (a pipeline without one ignores it)."""
@@ -49,6 +48,7 @@ class WanRenderer(Renderer):
         else:
             self.image_pipeline = runtime.load(WanImageToVideoPipeline, source, dtypes)
         # Placing the loaded pipeline places the modules the other one shares.
+        runtime.prepare(self._loaded, options, dtype)
         runtime.place(self._loaded, options, self.device)
         self.image_pipeline.set_progress_bar_config(disable=True)
         self.grid = _grid(self._loaded)
@@ -62,7 +62,7 @@ class WanRenderer(Renderer):
     def step_count(self, request: RenderRequest) -> int:
         return self.sampling.steps
 
-    def render(self, request: RenderRequest, progress: StepProgress) -> np.ndarray:
+    def render(self, request: RenderRequest, progress: StepProgress) -> RenderedClip:
         call_arguments = {
             "prompt": request.prompt,
             "negative_prompt": request.negative_prompt,
@@ -89,7 +89,7 @@ class WanRenderer(Renderer):
             # TI2V's image pipeline shares the text pipeline's modules but not its offload
             # hooks, so its own call leaves the last module it used on the GPU.
             self._loaded.maybe_free_model_hooks()
-        return runtime.to_frames(video[0])
+        return RenderedClip(runtime.to_frames(video[0]), request.frame_rate)
 
     def close(self) -> None:
         self.text_pipeline = self.image_pipeline = None

@@ -16,15 +16,23 @@ from pathlib import Path
 PIPELINE_INDEX = "model_index.json"
 """The file that marks a diffusers pipeline folder."""
 
+MODULAR_INDEX = "modular_model_index.json"
+"""The file that marks a diffusers modular pipeline folder (MiniMax-H3's)."""
+
 UPSAMPLER_FOLDER = "latent_upsampler"
 """The sub-folder of an LTX upsampler pipeline (or of the LTX weights) holding the model."""
 
 
-def check_weights(weights: Path | None, cache_repo: str, preset: str) -> None:
-    """Raise ValueError unless the weights can be loaded without downloading anything."""
+def check_weights(
+    weights: Path | None, cache_repo: str, preset: str, index: str = PIPELINE_INDEX
+) -> None:
+    """Raise ValueError unless the weights can be loaded without downloading anything.
+
+    ``index`` is the file that marks the preset's pipeline folder.
+    """
     if weights is not None:
-        check_pipeline_folder(weights.expanduser(), preset)
-    elif not in_model_cache(cache_repo):
+        check_pipeline_folder(weights.expanduser(), preset, index)
+    elif not in_model_cache(cache_repo, index):
         raise ValueError(
             f"diffusion preset {preset!r}: no weights path is configured and {cache_repo} is "
             "not in the local model cache; set `weights` to the model's diffusers folder, or "
@@ -32,26 +40,26 @@ def check_weights(weights: Path | None, cache_repo: str, preset: str) -> None:
         )
 
 
-def check_pipeline_folder(folder: Path, preset: str) -> None:
-    """Raise ValueError unless ``folder`` is a diffusers pipeline folder."""
+def check_pipeline_folder(folder: Path, preset: str, index: str = PIPELINE_INDEX) -> None:
+    """Raise ValueError unless ``folder`` is a diffusers pipeline folder (marked by ``index``)."""
     if not folder.exists():
         raise ValueError(f"diffusion preset {preset!r}: weights path {folder} does not exist")
     if not folder.is_dir():
         raise ValueError(f"diffusion preset {preset!r}: weights path {folder} is not a directory")
-    if not (folder / PIPELINE_INDEX).is_file():
+    if not (folder / index).is_file():
         raise ValueError(
             f"diffusion preset {preset!r}: weights path {folder} is not a diffusers pipeline "
-            f"folder (it has no {PIPELINE_INDEX})"
+            f"folder (it has no {index})"
         )
 
 
-def in_model_cache(repo: str) -> bool:
+def in_model_cache(repo: str, index: str = PIPELINE_INDEX) -> bool:
     """Whether the cache holds ``repo``'s pipeline index (False without huggingface_hub)."""
     try:
         from huggingface_hub import try_to_load_from_cache
     except ImportError:  # the diffusion extra is not installed in this process
         return False
-    return isinstance(try_to_load_from_cache(repo, PIPELINE_INDEX), str)
+    return isinstance(try_to_load_from_cache(repo, index), str)
 
 
 def pipeline_source(weights: Path | None, cache_repo: str) -> str:
