@@ -26,8 +26,10 @@ def count_connections(engine: Engine) -> list[int]:
 
 
 def add_task(store: TaskStore, owner: int) -> int:
-    spec = text_spec()
-    return store.create(task_id=new_id(), owner_id=owner, dialect="minimax", spec=spec, inputs={}).id
+    task = store.create(
+        task_id=new_id(), owner_id=owner, dialect="minimax", spec=text_spec(), inputs={}
+    )
+    return task.id
 
 
 def test_reads_and_writes_reuse_pooled_connections(database_url: str) -> None:
