@@ -12,6 +12,7 @@ import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -24,11 +25,14 @@ def small_filesystem(where: Path, megabytes: int) -> Iterator[Path]:
     """A tmpfs of ``megabytes`` mounted at ``where``, unmounted (with its files) afterwards."""
     where.mkdir(parents=True, exist_ok=True)
     options = f"size={megabytes}m,mode=0700"
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)],
-        capture_output=True,
-        text=True,
-    )
+    try:
+        mounted = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)],
+            capture_output=True,
+            text=True,
+        )
+    except FileNotFoundError:
+        _cannot_mount(where, "there is no mount command")
     if mounted.returncode != 0:
         _cannot_mount(where, mounted.stderr.strip() or f"mount exited {mounted.returncode}")
     try:
@@ -38,8 +42,11 @@ def small_filesystem(where: Path, megabytes: int) -> Iterator[Path]:
         subprocess.run(["umount", "-l", str(where)], check=True)
 
 
-def _cannot_mount(where: Path, why: str) -> None:
-    reason = f"cannot mount a tmpfs at {where} ({why}); run the tests as root to run this test"
+def _cannot_mount(where: Path, why: str) -> NoReturn:
+    reason = (
+        f"cannot mount a tmpfs at {where} ({why}); "
+        "run the tests as root (or with CAP_SYS_ADMIN) to run this test"
+    )
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"CI=true and {reason}")
     pytest.skip(f"SKIPPED LOUDLY: {reason}")
