@@ -46,10 +46,13 @@ test: $(VENV)/.test-installed test-deps
 debian-deps:
 	@command -v ffmpeg >/dev/null || { apt-get update -qq && apt-get install -y -qq ffmpeg; }
 
+# Debian's wrk loads the API in benchmarks/api.py.
 bench: $(VENV)/.test-installed debian-deps
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/python benchmarks/interpolation.py
 	$(BIN)/python benchmarks/render.py
 	$(BIN)/python benchmarks/diffusion_gpu.py
+	$(BIN)/python benchmarks/api.py
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check src tests benchmarks

@@ -20,6 +20,10 @@ from conch.store.db import open_database
 from conch.store.keys import KeyStore
 from conch.store.tasks import TaskStore
 
+SERVER_POOL_SIZE = 20
+"""Database connections the server keeps open (as many again may open for a burst): its
+blocking routes run on AnyIO's thread pool, 40 threads by default."""
+
 
 @dataclass
 class Services:
@@ -54,7 +58,7 @@ class Services:
         if not settings.data_dir.exists():
             # Readable by its owner only: the database holds signing secrets.
             settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        db = open_database(settings.database)
+        db = open_database(settings.database, pool_size=SERVER_POOL_SIZE)
         return cls(
             settings=settings,
             db=db,

@@ -145,7 +145,7 @@ def _store_inputs(
     inputs: dict[ImageRole, StoredImage] = {}
     for role, (data, info) in images.items():
         key = services.media.input_key_in(folder, role.value, info.format)
-        written.append(key)  # before writing: a failed write may leave a partial file
+        written.append(key)  # before writing: a failed write leaves the folder it made
         services.media.write(key, data)
         inputs[role] = StoredImage(key, info.format, info.width, info.height)
     return inputs

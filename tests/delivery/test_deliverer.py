@@ -25,10 +25,15 @@ from conch.delivery.signing import new_secret
 from conch.domain.ids import new_id
 from conch.domain.task import Task
 from conch.media.links import link_base, link_base_problem
+from conch.media.storage import MediaStore
 from conch.services import Services
+from conch.store.chanjing import ChanjingStore
+from conch.store.db import open_database
+from conch.store.keys import KeyStore
+from conch.store.outage import Outage
 from conch.store.outbox import DeliveryHistory, Outbox
 from conch.store.pushes import DeliveryState
-from conch.store.tasks import NewFile
+from conch.store.tasks import NewFile, TaskStore
 from support.receiver import Received, Receiver, Reply, Switchable, pushes_answered, receiving
 from support.tasks import text_spec
 
@@ -348,3 +353,33 @@ def test_stopping_releases_pushes_in_flight(tmp_path: Path, receiver: Receiver) 
     finally:
         second.stop()
     assert history.delivery.state is DeliveryState.DELIVERED
+
+
+def test_a_failing_database_is_logged_once_not_on_every_claim(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The database's folder does not exist: every claim fails to connect.
+    engine = open_database(f"sqlite:///{tmp_path / 'gone' / 'conch.db'}", upgrade=False)
+    services = Services(
+        settings=Settings(data_dir=tmp_path, **FAST),  # type: ignore[arg-type]
+        db=engine,
+        tasks=TaskStore(engine),
+        keys=KeyStore(engine),
+        chanjing=ChanjingStore(engine),
+        media=MediaStore(tmp_path / "media"),
+        secret=b"s" * 32,
+    )
+    deliverer = Deliverer(services)
+    # Waits far shorter than a real outage's, so that many claims fail within the test.
+    deliverer.outage = Outage("the deliverer", logging.getLogger("conch.delivery"), max_delay=0)
+    with caplog.at_level(logging.INFO, logger="conch.delivery"):
+        deliverer.start()
+        deadline = time.monotonic() + 60
+        while deliverer.outage.failures < 20 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        deliverer.stop()
+    assert deliverer.outage.failures >= 20
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert [r.getMessage() for r in errors] == ["the deliverer failed; retrying with backoff"]
+    assert "unable to open database file" in caplog.text  # the traceback says why
+    services.close()

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 
 from conch.domain.errors import Unauthorized
@@ -51,23 +52,39 @@ def api_key_owner(request: Request) -> ApiKey:
     return services(request).keys.authenticate(key)
 
 
+def recent_api_key_owner(request: Request) -> ApiKey | None:
+    """The caller's key if it was verified within the last second (no I/O), else None."""
+    key = key_from_header(request.headers.get("authorization"))
+    return None if key is None else services(request).keys.verified.get(key)
+
+
+async def _installation(request: Request) -> Services:
+    # async: FastAPI runs a plain function dependency on a worker thread, a round trip
+    # that costs more than the lookup itself
+    return services(request)
+
+
 @dataclass(frozen=True)
 class Credentials:
-    """A FastAPI dependency: the caller's key, as ``check`` finds it.
+    """A FastAPI dependency: the caller's key, as ``check`` finds it (``recent`` answers a
+    key verified moments ago without I/O, where the kind of credential has such a cache).
 
-    The route class has usually run ``check`` already, before reading the body, and left
+    The route class has usually run the check already, before reading the body, and left
     the key on ``request.state``; the dependency then only hands it over.
     """
 
     check: Check
+    recent: Callable[[Request], ApiKey | None] | None = None
 
-    def __call__(self, request: Request) -> ApiKey:
+    async def __call__(self, request: Request) -> ApiKey:
         found: ApiKey | None = getattr(request.state, "owner", None)
-        return found if found is not None else self.check(request)
+        if found is not None:
+            return found
+        return await anyio.to_thread.run_sync(self.check, request)
 
 
-Owner = Annotated[ApiKey, Depends(Credentials(api_key_owner))]
+Owner = Annotated[ApiKey, Depends(Credentials(api_key_owner, recent_api_key_owner))]
 """A route parameter: the authenticated caller's key."""
 
-Installation = Annotated[Services, Depends(services)]
+Installation = Annotated[Services, Depends(_installation)]
 """A route parameter: the installation's services."""

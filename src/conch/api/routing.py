@@ -85,7 +85,8 @@ async def _answer(
     if too_large is not None:
         raise too_large
     if credentials is not None:
-        request.state.owner = await run_in_threadpool(_checked, request, credentials)
+        recent = credentials.recent(request) if credentials.recent else None
+        request.state.owner = recent or await run_in_threadpool(_checked, request, credentials)
     if reads_body:
         request = await read_as_json(request)
     return await handler(request)

@@ -10,6 +10,9 @@ It claims due rows under a lease (:class:`conch.store.outbox.Outbox`), so severa
 on one database share the work without sending a push twice while a lease holds; it sends
 up to ``CONCH_CALLBACK_CONCURRENCY`` pushes at once, each through :class:`Pusher`. When it
 stops, pushes in flight are abandoned and released to be sent again.
+
+When the database or the disk fails, it keeps going: it waits longer between claims while
+the failure lasts, and logs it once a minute, not on every try (:class:`Outage`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import anyio
 from conch.delivery.push import Pusher
 from conch.net.targets import display_url
 from conch.services import Services
+from conch.store.outage import STORAGE_ERRORS, Outage
 from conch.store.outbox import DeliveryClaim, Outbox
 
 log = logging.getLogger(__name__)
@@ -48,6 +52,7 @@ class Deliverer:
         # A lease's worth of grace: the last attempt is scheduled at the window's very end,
         # and a busy or restarting deliverer may start it a little late.
         self.give_up_after = settings.callback_retry_window + self.lease_seconds
+        self.outage = Outage("the deliverer", log)
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="conch-deliverer", daemon=True)
 
@@ -78,7 +83,7 @@ class Deliverer:
                     in_flight.add(sending)
                     sending.add_done_callback(in_flight.discard)
                 if len(claims) < room or room <= 0:
-                    await asyncio.sleep(self.poll_interval)
+                    await asyncio.sleep(max(self.poll_interval, self.outage.delay))
         finally:
             for sending in in_flight:
                 sending.cancel()
@@ -92,13 +97,13 @@ class Deliverer:
             self.outbox.release(claim)  # blocking, but the loop is only shutting down
             raise
         except Exception as error:
-            log.exception("push %s could not be attempted", claim.delivery.webhook_id)
+            self._fault(f"push {claim.delivery.webhook_id} could not be attempted", error)
             # Counted as a failed attempt, so a push conch cannot render still expires.
             # Should even that fail (the database is down), its lease runs out instead.
             try:
                 verdict = await self.pusher.failed_internally(claim, error)
-            except Exception:
-                log.exception("push %s: retried once its lease runs out", claim.delivery.webhook_id)
+            except Exception as again:
+                self._fault(f"push {claim.delivery.webhook_id}: not recorded", again)
                 return
         delivery = claim.delivery
         if not verdict.recorded:
@@ -114,10 +119,19 @@ class Deliverer:
 
     async def _claim(self, room: int) -> list[DeliveryClaim]:
         try:
-            return await anyio.to_thread.run_sync(self._claim_now, room)
-        except Exception:  # the database may be briefly unavailable: try again next tick
-            log.exception("could not claim pushes")
+            claims = await anyio.to_thread.run_sync(self._claim_now, room)
+        except Exception as error:  # the database is unavailable: try again, later and later
+            self.outage.failed(error)
             return []
+        self.outage.succeeded()
+        return claims
+
+    def _fault(self, what: str, error: Exception) -> None:
+        """Log a failed push: a storage outage once a minute, anything else each time."""
+        if isinstance(error, STORAGE_ERRORS):
+            self.outage.failed(error)
+        else:
+            log.error("%s", what, exc_info=error)
 
     def _claim_now(self, room: int) -> list[DeliveryClaim]:
         return self.outbox.claim(

@@ -4,26 +4,44 @@ Keys are relative paths. A runner encodes into a staging file named after its cl
 publishes it with an atomic rename, so a reader never sees half a video and a runner that
 lost its claim (or was killed) leaves only a staging file behind, which a runner removes
 once that claim is gone (:meth:`MediaStore.staging_files`).
+
+Inputs are written the same way, through a ``.partial`` file renamed into place. A write
+that fails removes its partial file; one whose writer was killed is removed by a runner's
+sweep once it is :data:`PARTIAL_MAX_AGE` old. A write that fails for want of space raises
+:class:`~conch.domain.errors.Internal` saying so.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+
+from conch.domain.errors import Internal
 
 _INPUTS = "inputs"
 _OUTPUTS = "outputs"
 _STAGING = "staging"
+_PARTIAL = ".partial"
+_NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
+
+PARTIAL_MAX_AGE = 600.0
+"""Seconds after which a partial file is taken for abandoned: a write takes far less."""
+STORAGE_FULL = (
+    "storage is full: the server could not store the images; try again once space is freed"
+)
 
 
 class MediaStore:
     """Files under one root folder."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, clock: Callable[[], float] = time.time) -> None:
         self.root = root
+        self.clock = clock
         for folder in (_INPUTS, _OUTPUTS, _STAGING):
             (root / folder).mkdir(parents=True, exist_ok=True)
 
@@ -61,12 +79,29 @@ class MediaStore:
         return path
 
     def write(self, key: str, data: bytes) -> None:
-        """Store ``data`` under ``key`` atomically."""
+        """Store ``data`` under ``key`` atomically; Internal when the disk is full."""
         path = self.path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-        partial.write_bytes(data)
-        partial.replace(path)
+        partial = path.with_name(f".{path.name}.{os.getpid()}{_PARTIAL}")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial.write_bytes(data)
+            partial.replace(path)
+        except OSError as error:
+            partial.unlink(missing_ok=True)
+            if error.errno in _NO_SPACE:
+                raise Internal(STORAGE_FULL) from error
+            raise
+
+    def sweep_partial_files(self, older_than: float = PARTIAL_MAX_AGE) -> int:
+        """Remove input files left half-written ``older_than`` seconds ago; how many."""
+        cutoff = self.clock() - older_than
+        removed = 0
+        for partial in (self.root / _INPUTS).glob(f"*/.*{_PARTIAL}"):
+            with contextlib.suppress(FileNotFoundError):  # another sweeper was first
+                if partial.stat().st_mtime < cutoff:
+                    self.delete(self.key_of(partial))
+                    removed += 1
+        return removed
 
     def read(self, key: str) -> bytes:
         return self.path(key).read_bytes()

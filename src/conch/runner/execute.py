@@ -19,7 +19,7 @@ import numpy as np
 
 from conch.config import Settings
 from conch.domain.catalog import frame_count, video_size
-from conch.domain.errors import ConchError, ErrorCode
+from conch.domain.errors import ConchError, ErrorCode, Internal
 from conch.domain.request import ImageRole
 from conch.domain.task import Task, TaskStatus
 from conch.engines.base import Engine, EngineFailure, Frame, Job, soundtrack_of
@@ -91,6 +91,11 @@ def execute(claim: Claim, runner: Runner) -> TaskStatus | None:
         if isinstance(stopped, Stopping):
             store.release(claim)
         return None
+    except Internal as failed:  # conch's own trouble (a full disk): tried again later
+        log.warning("task %s: %s", claim.task_id, failed.message())
+        return store.retry_or_fail(
+            claim, ErrorCode.INTERNAL.value, failed.message(), max_attempts=settings.max_attempts
+        )
     except ConchError as refused:
         log.info("task %s failed: %s", claim.task_id, refused.message())
         return TaskStatus.FAIL if store.fail(claim, refused.code.value, refused.message()) else None

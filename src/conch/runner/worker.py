@@ -1,4 +1,9 @@
-"""A runner process's loop: sweep expired leases, claim the oldest ready task, run it."""
+"""A runner process's loop: sweep expired leases, claim the oldest ready task, run it.
+
+When the database or the disk fails (it is down, locked, or full), the loop does not end:
+the process would only be replaced, reload its engines and fail again. It waits instead,
+longer while the failure lasts, and logs it once a minute (:class:`Outage`).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from conch.media.storage import MediaStore
 from conch.runner.execute import Runner, execute
 from conch.runner.lease import StopSignal
 from conch.store.db import open_database
+from conch.store.outage import STORAGE_ERRORS, Outage
 from conch.store.tasks import TaskStore
 
 log = logging.getLogger(__name__)
@@ -30,25 +36,39 @@ def open_runner(settings: Settings, name: str, stop: StopSignal | None = None) -
 
 def run_until_stopped(runner: Runner, *, parent_pid: int | None = None) -> None:
     """Claim and run tasks until ``runner.stop`` is set or the parent process is gone."""
-    settings = runner.settings
-    sweep_every = settings.lease_seconds / 2
+    outage = Outage(f"runner {runner.name}", log)
+    sweep_every = runner.settings.lease_seconds / 2
     next_sweep = 0.0
     while not runner.stop.is_set() and _parent_alive(parent_pid):
-        if time.monotonic() >= next_sweep:
-            sweep(runner)
-            next_sweep = time.monotonic() + sweep_every
-        claim = runner.store.claim(runner.name, settings.lease_seconds)
-        if claim is None:
-            runner.stop.wait(settings.poll_interval)
+        try:
+            if time.monotonic() >= next_sweep:
+                sweep(runner)
+                next_sweep = time.monotonic() + sweep_every
+            ran = _run_next(runner)
+        except STORAGE_ERRORS as error:
+            runner.stop.wait(outage.failed(error))
             continue
-        log.info("%s runs task %s (attempt %s)", runner.name, claim.task_id, claim.task.attempts)
-        execute(claim, runner)
+        outage.succeeded()
+        if not ran:
+            runner.stop.wait(runner.settings.poll_interval)
+
+
+def _run_next(runner: Runner) -> bool:
+    """Claim the oldest ready task and run it; False when none is ready."""
+    claim = runner.store.claim(runner.name, runner.settings.lease_seconds)
+    if claim is None:
+        return False
+    log.info("%s runs task %s (attempt %s)", runner.name, claim.task_id, claim.task.attempts)
+    execute(claim, runner)
+    return True
 
 
 def sweep(runner: Runner) -> None:
     """Requeue tasks whose runner went silent; delete files of claims that are gone: renders
-    left half-way, and videos published by a runner that died before recording them."""
+    left half-way, and videos published by a runner that died before recording them; and
+    input files a writer left half-written."""
     store, media = runner.store, runner.media
+    media.sweep_partial_files()  # first: on a full disk, what it frees helps the rest
     store.sweep(max_attempts=runner.settings.max_attempts)
     for task_id, fence, path in media.staging_files():
         if not store.holds(task_id, fence):

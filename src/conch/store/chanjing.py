@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Engine, Row, insert, or_, select, update
 
 from conch.domain.errors import InvalidApiKey
+from conch.store.db import reader
 from conch.store.keys import ApiKey, KeyStore, hash_key
 from conch.store.tables import chanjing_apps
 from conch.wire.chanjing import APP_ID_FIELD, SECRET_FIELD, TOKEN_FIELD, TOKEN_PATH
@@ -58,6 +59,8 @@ class ChanjingStore:
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.engine = engine
+        self.reads = reader(engine)
+        self.keys = KeyStore(engine)
         self.token_ttl = token_ttl
         self.clock = clock
 
@@ -124,7 +127,7 @@ class ChanjingStore:
 
     def apps_of(self, key_id: int) -> list[str]:
         """The app ids bound to a key."""
-        with self.engine.begin() as conn:
+        with self.reads.begin() as conn:
             rows = conn.execute(
                 select(chanjing_apps.c.app_id)
                 .where(chanjing_apps.c.key_id == key_id)
@@ -133,11 +136,11 @@ class ChanjingStore:
         return [row.app_id for row in rows]
 
     def _find(self, condition: Any) -> Row[Any] | None:
-        with self.engine.begin() as conn:
+        with self.reads.begin() as conn:
             return conn.execute(select(chanjing_apps).where(condition)).first()
 
     def _bound_key(self, row: Row[Any]) -> ApiKey:
-        key = KeyStore(self.engine).get(row.key_id)
+        key = self.keys.get(row.key_id)
         if key is None or not key.active:
             raise InvalidApiKey(
                 f"the API key that app {row.app_id!r} is bound to has been revoked",

@@ -1,11 +1,21 @@
 """Opening the database: SQLite under the data dir by default, PostgreSQL at scale.
 
-SQLite is shared by the API process and every runner process, so it runs in WAL mode with a
-busy timeout, and every transaction starts with ``BEGIN IMMEDIATE``: a writer takes the write
-lock up front instead of failing when it upgrades from reading. ``synchronous = FULL``: a
-task acknowledged to its caller survives a power cut, not only a crash of conch. The
-database holds the keys' signing secrets, so its file (and its ``-wal`` and ``-shm``) is
-readable by its owner only (0600).
+Connections are opened once and pooled: every request reuses one rather than opening its
+own, so a read costs a query and nothing more, and reads keep working on a full disk
+(a new SQLite connection may need to write; an open one reading does not).
+
+SQLite is shared by the API process and every runner process, so it runs in WAL mode
+(set once, when the server opens the database, and kept in the file) with a busy
+timeout. A transaction that may write starts with ``BEGIN IMMEDIATE``: it takes the write
+lock up front instead of failing when it upgrades from reading. A transaction that only
+reads (:func:`reader`) starts with a plain ``BEGIN``: in WAL mode it reads a snapshot
+without waiting for any writer. ``synchronous = FULL``: a task acknowledged to its caller
+survives a power cut, not only a crash of conch. The database holds the keys' signing
+secrets, so its file (and its ``-wal`` and ``-shm``) is readable by its owner only (0600).
+
+A write that fails because the disk (or PostgreSQL's) is full raises
+:class:`~conch.domain.errors.Internal` saying so, which every dialect renders as its
+internal error.
 
 PostgreSQL migrations run under a transaction-level advisory lock, so two servers starting
 at once take turns instead of racing to create the same tables.
@@ -16,13 +26,15 @@ from __future__ import annotations
 import logging
 import os
 import time
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, insert, make_url, select
-from sqlalchemy.pool import NullPool
+from sqlalchemy.engine import ExceptionContext
 
+from conch.domain.errors import Internal
 from conch.store.tables import deliveries, metadata, schema_version
 
 log = logging.getLogger(__name__)
@@ -33,6 +45,16 @@ default lease (30 s / 3): a runner waiting on the lock must still heartbeat in t
 failed write is retried on its next beat rather than silently stretching the lease."""
 OWNER_ONLY = 0o600
 MIGRATION_LOCK = 0x636F_6E63_6800  # "conch" in ASCII: the advisory lock's key
+POOL_SIZE = 5
+"""Connections a process keeps open (as many again may open for a burst). The server asks
+for more: its requests run on a thread pool."""
+READ_ONLY = "conch_read_only"
+"""The execution option that marks a transaction as reading only (see :func:`reader`)."""
+STORAGE_FULL = (
+    "storage is full: the server could not save this change; try again once space is freed"
+)
+_SQLITE_FULL = 13  # SQLITE_FULL: "database or disk is full"
+_POSTGRES_DISK_FULL = "53100"  # SQLSTATE disk_full
 
 Migration = Callable[[Connection], None]
 
@@ -52,34 +74,44 @@ latest version; an older one runs the migrations it has not seen.
 """
 
 
-def open_database(url: str, *, upgrade: bool = True) -> Engine:
+def open_database(url: str, *, upgrade: bool = True, pool_size: int = POOL_SIZE) -> Engine:
     """An engine for ``url`` with conch's connection settings.
 
-    The server brings the schema up to date (``upgrade``); runner processes, started after
-    it, leave the schema alone so that they never race it.
+    The server brings the schema up to date (``upgrade``), and sets SQLite's journal mode;
+    runner processes, started after it, leave both alone so that they never race it.
     """
+    pool = {"pool_size": pool_size, "max_overflow": pool_size}
     if url.startswith("sqlite"):
-        engine = _sqlite_engine(url)
+        engine = _sqlite_engine(url, pool)
+        if upgrade:
+            _use_wal(engine)
     else:
-        engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+        engine = create_engine(url, pool_pre_ping=True, **pool)
+    _forget_in_forked_children(engine)
+    event.listen(engine, "handle_error", _storage_full)
     if upgrade:
         migrate(engine)
     return engine
 
 
-def _sqlite_engine(url: str) -> Engine:
+def reader(engine: Engine) -> Engine:
+    """``engine`` for transactions that only read: a plain ``BEGIN`` on SQLite, so that a
+    reader never queues for the write lock. Keep one (stores make theirs once)."""
+    return engine.execution_options(**{READ_ONLY: True})
+
+
+def _sqlite_engine(url: str, pool: dict[str, int]) -> Engine:
     path = _sqlite_file(url)
     if path is not None:
         _create_owner_only(path)
-    # NullPool: a connection never crosses a fork, and SQLite connections are cheap.
-    engine = create_engine(url, poolclass=NullPool)
+    # A file database is pooled (an in-memory one keeps SQLAlchemy's one per thread).
+    engine = create_engine(url, **(pool if path is not None else {}))
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = FULL")
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
@@ -88,9 +120,50 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_ONLY, False):
+            # Straight to the driver: a plain BEGIN takes no lock and touches no file, and
+            # SQLAlchemy's own execution path costs more than the read that follows.
+            connection.connection.driver_connection.execute("BEGIN")  # type: ignore[union-attr]
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _use_wal(engine: Engine) -> None:
+    """Put the database in WAL mode, once: the mode is kept in the file itself."""
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+    finally:
+        connection.close()
+
+
+def _forget_in_forked_children(engine: Engine) -> None:
+    """A forked child must not share its parent's pooled connections (SQLAlchemy's advice):
+    the child drops the pool, without closing the parent's connections, and opens its own."""
+    held = weakref.ref(engine)
+
+    def forget() -> None:
+        parents = held()
+        if parents is not None:
+            parents.dispose(close=False)
+
+    os.register_at_fork(after_in_child=forget)
+
+
+def _storage_full(context: ExceptionContext) -> Internal | None:
+    """A write refused for want of space, as the internal error that says so."""
+    error = context.original_exception
+    full = (
+        getattr(error, "sqlite_errorcode", None) == _SQLITE_FULL
+        or getattr(error, "sqlstate", None) == _POSTGRES_DISK_FULL
+    )
+    # Not logged here: the loops that retry report it once a minute, a caller sees it.
+    return Internal(STORAGE_FULL) if full else None
 
 
 def _sqlite_file(url: str) -> Path | None:

@@ -2,24 +2,35 @@
 
 A key is shown once, when created; the table keeps only its SHA-256 (a key carries 256
 random bits, so a fast hash is enough) and a short prefix to recognise it by.
+
+A key once verified is trusted for :data:`VERIFIED_KEY_TTL` seconds without hashing it or
+asking the database again (:class:`VerifiedKeys`): a busy caller costs one lookup a
+second, and a revocation, made by any process, takes effect within that second.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, Row, delete, func, insert, select, update
+from sqlalchemy import Engine, Row, bindparam, delete, func, insert, select, update
 
 from conch.domain.errors import InvalidApiKey
+from conch.store.db import reader
 from conch.store.tables import api_keys, signing_secrets
 
 KEY_PREFIX = "sk-conch-"
 _SHOWN_CHARS = len(KEY_PREFIX) + 6
+_KEY_BY_HASH = select(api_keys).where(api_keys.c.key_hash == bindparam("key_hash"))
+VERIFIED_KEY_TTL = 1.0
+"""Seconds a verified key is trusted before the database is asked again."""
+VERIFIED_KEYS_KEPT = 10_000
+"""The most verified keys kept at once; the oldest is dropped first."""
 
 
 @dataclass(frozen=True)
@@ -41,12 +52,62 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+class VerifiedKeys:
+    """Keys verified lately, each trusted for ``ttl`` seconds of ``clock``.
+
+    Only accepted keys are kept: an unknown or revoked key is looked up every time.
+    """
+
+    def __init__(
+        self,
+        *,
+        ttl: float = VERIFIED_KEY_TTL,
+        kept: int = VERIFIED_KEYS_KEPT,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl = ttl
+        self.kept = kept
+        self.clock = clock
+        self._trusted: dict[str, tuple[float, ApiKey]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> ApiKey | None:
+        """The record ``key`` was verified as, while it is still trusted."""
+        found = self._trusted.get(key)
+        if found is None or self.clock() >= found[0]:
+            return None
+        return found[1]
+
+    def trust(self, key: str, record: ApiKey) -> None:
+        """``key`` was just verified as ``record``."""
+        with self._lock:
+            self._trusted.pop(key, None)  # re-inserted last: the dict keeps insertion order
+            self._trusted[key] = (self.clock() + self.ttl, record)
+            while len(self._trusted) > self.kept:
+                del self._trusted[next(iter(self._trusted))]
+
+    def forget(self, key_id: int) -> None:
+        """Stop trusting every key of record ``key_id`` (it was revoked here)."""
+        with self._lock:
+            for key, (_, record) in list(self._trusted.items()):
+                if record.id == key_id:
+                    del self._trusted[key]
+
+
 class KeyStore:
     """The api_keys table."""
 
-    def __init__(self, engine: Engine, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        clock: Callable[[], float] = time.time,
+        verified: VerifiedKeys | None = None,
+    ) -> None:
         self.engine = engine
+        self.reads = reader(engine)
         self.clock = clock
+        self.verified = verified or VerifiedKeys()
 
     def create(self, name: str) -> tuple[ApiKey, str]:
         """A new key: its record and the key itself, which is not stored."""
@@ -63,23 +124,26 @@ class KeyStore:
 
     def authenticate(self, key: str) -> ApiKey:
         """The active key record for ``key``; InvalidApiKey otherwise."""
-        with self.engine.begin() as conn:
-            row = conn.execute(
-                select(api_keys).where(api_keys.c.key_hash == hash_key(key))
-            ).one_or_none()
+        trusted = self.verified.get(key)
+        if trusted is not None:
+            return trusted
+        with self.reads.begin() as conn:
+            row = conn.execute(_KEY_BY_HASH, {"key_hash": hash_key(key)}).one_or_none()
         if row is None:
             raise InvalidApiKey("the API key is not valid; check the key you sent")
         if row.revoked_at is not None:
             raise InvalidApiKey("the API key has been revoked; create a new one")
-        return _key(row)
+        record = _key(row)
+        self.verified.trust(key, record)
+        return record
 
     def get(self, key_id: int) -> ApiKey | None:
-        with self.engine.begin() as conn:
+        with self.reads.begin() as conn:
             row = conn.execute(select(api_keys).where(api_keys.c.id == key_id)).one_or_none()
         return _key(row) if row else None
 
     def list(self) -> list[ApiKey]:
-        with self.engine.begin() as conn:
+        with self.reads.begin() as conn:
             rows = conn.execute(select(api_keys).order_by(api_keys.c.id)).all()
         return [_key(row) for row in rows]
 
@@ -91,10 +155,11 @@ class KeyStore:
                 .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
                 .values(revoked_at=self.clock())
             )
+        self.verified.forget(key_id)
         return result.rowcount == 1
 
     def count_active(self) -> int:
-        with self.engine.begin() as conn:
+        with self.reads.begin() as conn:
             query = select(func.count()).where(api_keys.c.revoked_at.is_(None))
             return int(conn.execute(query).scalar_one())
 
@@ -107,7 +172,7 @@ class KeyStore:
 
     def signing_secret(self, key_id: int) -> str | None:
         """The secret this key's pushes are signed with; None when they are not signed."""
-        with self.engine.begin() as conn:
+        with self.reads.begin() as conn:
             query = select(signing_secrets.c.secret).where(signing_secrets.c.key_id == key_id)
             secret: str | None = conn.execute(query).scalar()
         return secret

@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine, Row, and_, exists, insert, or_, selec
 
 from conch.domain.events import PushEvent
 from conch.domain.task import Task
+from conch.store.db import reader
 from conch.store.pushes import DeliveryState
 from conch.store.tables import deliveries, delivery_attempts, tasks
 
@@ -91,6 +92,7 @@ class Outbox:
 
     def __init__(self, engine: Engine, *, clock: Callable[[], float] = time.time) -> None:
         self.engine = engine
+        self.reads = reader(engine)
         self.clock = clock
 
     def claim(
@@ -211,13 +213,13 @@ class Outbox:
             .order_by(deliveries.c.finished_at)
             .limit(1)
         )
-        with self.engine.begin() as conn:
+        with self.reads.begin() as conn:
             row = conn.execute(query).first()
         return _delivery(row) if row else None
 
     def history(self, task_id: int) -> list[DeliveryHistory]:
         """Every push of task ``task_id`` with its attempts, in order."""
-        with self.engine.begin() as conn:
+        with self.reads.begin() as conn:
             rows = conn.execute(
                 select(deliveries).where(deliveries.c.task_id == task_id).order_by(deliveries.c.seq)
             ).all()
@@ -237,7 +239,7 @@ class Outbox:
         condition = tasks.c.uuid == reference
         if reference.isdigit() and len(reference) < 19:
             condition = or_(condition, tasks.c.id == int(reference))
-        with self.engine.begin() as conn:
+        with self.reads.begin() as conn:
             found: int | None = conn.execute(select(tasks.c.id).where(condition)).scalar()
         return found
 

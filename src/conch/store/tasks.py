@@ -21,13 +21,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, func, insert, select, update
+from sqlalchemy import Connection, Engine, Row, Select, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from conch.domain.errors import ErrorCode, InvalidParams, NotFound
 from conch.domain.ids import new_id, parse_id
 from conch.domain.request import ImageRole, TaskSpec
 from conch.domain.task import StoredImage, Task, TaskOutput, TaskStatus
+from conch.store.db import reader
 from conch.store.pushes import record_push
 from conch.store.tables import files, tasks
 
@@ -35,6 +36,10 @@ TransitionHook = Callable[[Connection, Task], None]
 """Called with the task as it is after a status change, inside the changing transaction."""
 
 _RUNNING = [s.value for s in TaskStatus if s.is_running]
+# The queries behind every status poll, built once: building one costs more than running it.
+_OWN_TASK = select(tasks).where(tasks.c.owner_id == bindparam("owner_id"))
+_OWN_TASK_BY_ID = _OWN_TASK.where(tasks.c.id == bindparam("reference"))
+_OWN_TASK_BY_UUID = _OWN_TASK.where(tasks.c.uuid == bindparam("reference"))
 _OUTPUT_FILENAME = "output_aigc.mp4"
 _OUTPUT_PURPOSE = "video_generation"
 
@@ -82,6 +87,7 @@ class TaskStore:
 
     def __init__(self, engine: Engine, *, clock: Callable[[], float] = time.time) -> None:
         self.engine = engine
+        self.reads = reader(engine)
         self.clock = clock
         self.hooks: list[TransitionHook] = []
 
@@ -123,7 +129,7 @@ class TaskStore:
 
     def get(self, owner_id: int, task_id: int) -> Task:
         """The caller's task ``task_id``; NotFound for anyone else's."""
-        return self._one(owner_id, tasks.c.id == task_id, str(task_id))
+        return self._one(_OWN_TASK_BY_ID, owner_id, task_id, str(task_id))
 
     def find(self, owner_id: int, reference: str) -> Task:
         """A task by its numeric id or its uuid, whichever ``reference`` is."""
@@ -133,7 +139,7 @@ class TaskStore:
         task_id = parse_id(reference)
         if task_id is not None:
             return self.get(owner_id, task_id)
-        return self._one(owner_id, tasks.c.uuid == reference, reference)
+        return self._one(_OWN_TASK_BY_UUID, owner_id, reference, reference)
 
     def latest(self, owner_id: int | None, *, limit: int, before: int | None = None) -> list[Task]:
         """Up to ``limit`` tasks, newest first, older than task ``before`` when it is given.
@@ -146,7 +152,7 @@ class TaskStore:
             query = query.where(tasks.c.owner_id == owner_id)
         if before is not None:
             query = query.where(tasks.c.id < before)
-        with self.engine.begin() as conn:
+        with self.reads.begin() as conn:
             rows = conn.execute(query.order_by(tasks.c.id.desc()).limit(limit)).all()
         return [_task(row) for row in rows]
 
@@ -168,7 +174,7 @@ class TaskStore:
         if statuses is not None:
             where.append(tasks.c.status.in_([s.value for s in statuses]))
         query = select(tasks).where(*where)
-        with self.engine.begin() as conn:
+        with self.reads.begin() as conn:
             total = conn.execute(select(func.count()).select_from(query.subquery())).scalar_one()
             page = query.order_by(tasks.c.created_at.desc(), tasks.c.id.desc())
             rows = conn.execute(page.limit(limit).offset(offset)).all()
@@ -176,7 +182,7 @@ class TaskStore:
 
     def file(self, owner_id: int, file_id: int) -> FileRecord:
         """The caller's file ``file_id``; NotFound for anyone else's."""
-        with self.engine.begin() as conn:
+        with self.reads.begin() as conn:
             row = conn.execute(
                 select(files).where(files.c.id == file_id, files.c.owner_id == owner_id)
             ).one_or_none()
@@ -187,12 +193,12 @@ class TaskStore:
     def recorded(self, storage_key: str) -> bool:
         """Whether a file record points at ``storage_key``."""
         query = select(files.c.id).where(files.c.storage_key == storage_key)
-        with self.engine.begin() as conn:
+        with self.reads.begin() as conn:
             return conn.execute(query).first() is not None
 
     def file_by_id(self, file_id: int) -> FileRecord | None:
         """Any file by id (for signed downloads, whose signature stands for the owner)."""
-        with self.engine.begin() as conn:
+        with self.reads.begin() as conn:
             row = conn.execute(select(files).where(files.c.id == file_id)).one_or_none()
         return _file(row) if row else None
 
@@ -245,7 +251,7 @@ class TaskStore:
         query = select(tasks.c.id).where(
             tasks.c.id == task_id, tasks.c.fence == fence, tasks.c.status.in_(_RUNNING)
         )
-        with self.engine.begin() as conn:
+        with self.reads.begin() as conn:
             return conn.execute(query).first() is not None
 
     def heartbeat(self, claim: Claim, lease_seconds: float) -> bool:
@@ -361,11 +367,9 @@ class TaskStore:
 
     # -- internals ----------------------------------------------------------------------
 
-    def _one(self, owner_id: int, condition: Any, shown: str) -> Task:
-        with self.engine.begin() as conn:
-            row = conn.execute(
-                select(tasks).where(condition, tasks.c.owner_id == owner_id)
-            ).one_or_none()
+    def _one(self, query: Select[Any], owner_id: int, reference: object, shown: str) -> Task:
+        with self.reads.begin() as conn:
+            row = conn.execute(query, {"owner_id": owner_id, "reference": reference}).one_or_none()
         if row is None:
             raise NotFound(f"no task {shown} for this API key", field="task_id")
         return _task(row)
