@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     port: int = 8000
     workers: int = Field(default_factory=_cores, ge=0)
     database_url: str | None = None
+    media_group: str | None = Field(
+        None, description="a group that may read stored media (files 0640); none: owner only"
+    )
     public_url: str | None = None
     download_ttl: int = Field(3600, gt=0, description="seconds a download link stays valid")
     chanjing_token_ttl: int = Field(

@@ -65,7 +65,7 @@ class Services:
             tasks=TaskStore(db),
             keys=KeyStore(db),
             chanjing=ChanjingStore(db, token_ttl=settings.chanjing_token_ttl),
-            media=MediaStore(settings.media_dir),
+            media=MediaStore(settings.media_dir, group=settings.media_group),
             secret=load_secret(settings.secret_file),
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import grp
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -69,3 +70,29 @@ def test_half_written_files_are_swept_once_their_writer_is_surely_gone(tmp_path:
     clock.now += PARTIAL_MAX_AGE
     assert media.sweep_partial_files() == 1
     assert not (tmp_path / "inputs" / "bbbb").exists()  # its folder went with it
+
+
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+def test_stored_media_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    media = MediaStore(tmp_path / "media")
+    key = media.input_key_in(media.new_inputs_folder(), "first_frame_image", "jpg")
+    media.write(key, encode(photo("coffee")))
+    staging = media.staging_path(7, 1)
+    staging.write_bytes(b"an mp4")  # as the encoder leaves it, under the process's umask
+    output = media.output_key(7, 1)
+    media.publish(staging, output)
+    assert _mode(media.path(key)) == 0o600 and _mode(media.path(output)) == 0o600
+    assert _mode(media.path(key).parent) == 0o700 and _mode(tmp_path / "media") == 0o700
+
+
+def test_a_group_the_operator_names_may_read_it_too(tmp_path: Path) -> None:
+    group = grp.getgrgid(os.getgid()).gr_name  # one this process may hand files to
+    media = MediaStore(tmp_path / "media", group=group)
+    key = media.input_key_in(media.new_inputs_folder(), "first_frame_image", "jpg")
+    media.write(key, encode(photo("coffee")))
+    stored = media.path(key)
+    assert _mode(stored) == 0o640 and stored.stat().st_gid == os.getgid()
+    assert _mode(stored.parent) == 0o750

@@ -9,12 +9,16 @@ Inputs are written the same way, through a ``.partial`` file renamed into place.
 that fails removes its partial file; one whose writer was killed is removed by a runner's
 sweep once it is :data:`PARTIAL_MAX_AGE` old. A write that fails for want of space raises
 :class:`~conch.domain.errors.Internal` saying so.
+
+Every file conch stores is readable by its owner only (0600, folders 0700), or also by one
+group the operator names (0640 and 0750, ``CONCH_MEDIA_GROUP``): inputs are users' pictures.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import grp
 import os
 import time
 import uuid
@@ -39,11 +43,15 @@ STORAGE_FULL = (
 class MediaStore:
     """Files under one root folder."""
 
-    def __init__(self, root: Path, *, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, root: Path, *, clock: Callable[[], float] = time.time, group: str | None = None
+    ) -> None:
         self.root = root
         self.clock = clock
-        for folder in (_INPUTS, _OUTPUTS, _STAGING):
-            (root / folder).mkdir(parents=True, exist_ok=True)
+        self._gid = grp.getgrnam(group).gr_gid if group else None
+        self._file_mode, self._folder_mode = (0o640, 0o750) if group else (0o600, 0o700)
+        for folder in (root, *(root / name for name in (_INPUTS, _OUTPUTS, _STAGING))):
+            self._make_folder(folder)
 
     @staticmethod
     def new_inputs_folder() -> str:
@@ -83,8 +91,9 @@ class MediaStore:
         path = self.path(key)
         partial = path.with_name(f".{path.name}.{os.getpid()}{_PARTIAL}")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            self._make_folder(path.parent)
             partial.write_bytes(data)
+            self._protect(partial)
             partial.replace(path)
         except OSError as error:
             partial.unlink(missing_ok=True)
@@ -112,7 +121,8 @@ class MediaStore:
     def publish(self, staging: Path, key: str) -> int:
         """Move a finished staging file to ``key``; its size in bytes."""
         path = self.path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        self._make_folder(path.parent)
+        self._protect(staging)
         staging.replace(path)
         return path.stat().st_size
 
@@ -126,6 +136,17 @@ class MediaStore:
 
     def key_of(self, path: Path) -> str:
         return path.resolve().relative_to(self.root.resolve()).as_posix()
+
+    def _make_folder(self, folder: Path) -> None:
+        if not folder.is_dir():
+            folder.mkdir(parents=True, exist_ok=True)
+            self._protect(folder, self._folder_mode)
+
+    def _protect(self, path: Path, mode: int | None = None) -> None:
+        """Give ``path`` conch's mode, and the operator's group when one is set."""
+        if self._gid is not None:
+            os.chown(path, -1, self._gid)
+        path.chmod(self._file_mode if mode is None else mode)
 
 
 def _claim_files(folder: Path) -> Iterator[tuple[int, int, Path]]:

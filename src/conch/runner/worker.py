@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 def open_runner(settings: Settings, name: str, stop: StopSignal | None = None) -> Runner:
     """A runner on the shared database and media folder."""
     engine = open_database(settings.database, upgrade=False)
-    media = MediaStore(settings.media_dir)
+    media = MediaStore(settings.media_dir, group=settings.media_group)
     # A runner's status changes write callback pushes; the server's deliverer sends them.
     store = TaskStore(engine)
     return Runner(settings, store, media, name, stop or threading.Event())
