@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from conch import __version__
+from conch.cli.db import db
 from conch.cli.deliveries import deliveries
 from conch.cli.generate import generate
 from conch.cli.keys import keys
@@ -27,3 +28,4 @@ main.add_command(keys)
 main.add_command(deliveries)
 main.add_command(generate)
 main.add_command(tasks)
+main.add_command(db)

@@ -17,25 +17,29 @@ A write that fails because the disk (or PostgreSQL's) is full raises
 :class:`~conch.domain.errors.Internal` saying so, which every dialect renders as its
 internal error.
 
-PostgreSQL migrations run under a transaction-level advisory lock, so two servers starting
-at once take turns instead of racing to create the same tables.
+The schema is Alembic's (``store/migrations``): the server upgrades it as it starts, and
+``conch db upgrade`` does so for a fleet. PostgreSQL migrations run under a
+transaction-level advisory lock, so two servers starting at once take turns instead of
+racing to create the same tables.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import time
 import weakref
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, insert, make_url, select
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url
 from sqlalchemy.engine import ExceptionContext
 
 from conch.domain.errors import Internal
-from conch.store.tables import deliveries, metadata, schema_version
+from conch.store.tables import deliveries
 
 log = logging.getLogger(__name__)
 
@@ -56,22 +60,11 @@ STORAGE_FULL = (
 _SQLITE_FULL = 13  # SQLITE_FULL: "database or disk is full"
 _POSTGRES_DISK_FULL = "53100"  # SQLSTATE disk_full
 
-Migration = Callable[[Connection], None]
-
-
-def _index_gone_pushes(conn: Connection) -> None:
-    """Version 1: the index that finds a key's 410-answered URLs (``Outbox.gone_since``)."""
-    for index in deliveries.indexes:
-        if index.name == "ix_deliveries_gone":
-            index.create(conn, checkfirst=True)
-
-
-MIGRATIONS: list[Migration] = [_index_gone_pushes]
-"""Changes to an existing schema, in order; version N is ``MIGRATIONS[N - 1]``.
-
-A fresh database gets the whole current schema from ``create_all`` and is stamped with the
-latest version; an older one runs the migrations it has not seen.
-"""
+MIGRATIONS = Path(__file__).with_name("migrations")
+"""Alembic's scripts: each schema change is a revision under ``migrations/versions``."""
+BASELINE = "0001_baseline"
+"""The revision a database made before Alembic is taken to be at."""
+LEGACY_VERSION_TABLE = "schema_version"
 
 
 def open_database(url: str, *, upgrade: bool = True, pool_size: int = POOL_SIZE) -> Engine:
@@ -193,18 +186,42 @@ def _restrict(path: Path) -> None:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema up to the latest version."""
-    latest = len(MIGRATIONS)
+    """Bring the schema up to the newest revision (``conch db upgrade`` does the same)."""
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             # Held until this transaction ends: a second server waits, then finds it done.
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
-        metadata.create_all(conn)
-        newest = schema_version.c.version.desc()
-        current = conn.execute(select(schema_version.c.version).order_by(newest)).scalar()
-        if current is None:
-            conn.execute(insert(schema_version).values(version=latest, applied_at=time.time()))
-            return
-        for version in range(current + 1, latest + 1):
-            MIGRATIONS[version - 1](conn)
-            conn.execute(insert(schema_version).values(version=version, applied_at=time.time()))
+        config = alembic_config(conn)
+        if _made_before_alembic(conn):
+            _finish_legacy_schema(conn)
+            command.stamp(config, BASELINE)
+        command.upgrade(config, "head")
+
+
+def alembic_config(conn: Connection) -> Config:
+    """Alembic's configuration, working on ``conn`` (in its transaction)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = conn
+    return config
+
+
+def schema_revision(engine: Engine) -> tuple[str | None, str]:
+    """The database's revision, and the newest one this conch knows."""
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_revision()
+    return current, ScriptDirectory(str(MIGRATIONS)).get_current_head() or BASELINE
+
+
+def _made_before_alembic(conn: Connection) -> bool:
+    tables = inspect(conn).get_table_names()
+    return LEGACY_VERSION_TABLE in tables and "alembic_version" not in tables
+
+
+def _finish_legacy_schema(conn: Connection) -> None:
+    """A database made before Alembic: its one late change (the index of 410-answered
+    pushes) may be missing; after that it is the baseline, and its old version table goes."""
+    for index in deliveries.indexes:
+        if index.name == "ix_deliveries_gone":
+            index.create(conn, checkfirst=True)
+    conn.exec_driver_sql(f"DROP TABLE {LEGACY_VERSION_TABLE}")

@@ -23,13 +23,6 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
-schema_version = Table(
-    "schema_version",
-    metadata,
-    Column("version", Integer, primary_key=True, autoincrement=False),
-    Column("applied_at", Float, nullable=False),
-)
-
 api_keys = Table(
     "api_keys",
     metadata,
