@@ -60,7 +60,7 @@ def conch(first: np.ndarray, last: np.ndarray, gap: int) -> list[np.ndarray]:
         first_frame=first,
         last_frame=last,
     )
-    frames = list(_engine.generate(job, lambda fraction: None))
+    frames = list(_engine.generate(job, lambda _: None))
     return frames[1:-1]
 
 

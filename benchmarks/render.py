@@ -111,7 +111,7 @@ def render_one(case: Case, preset: str, *, quality: bool = False) -> dict[str, f
         for _ in range(RUNS):
             start, cpu_start = time.perf_counter(), time.process_time()
             info = encode_mp4(
-                MotionEngine().generate(job, lambda fraction: None),
+                MotionEngine().generate(job, lambda _: None),
                 path,
                 job.width,
                 job.height,
@@ -136,7 +136,7 @@ def render_one(case: Case, preset: str, *, quality: bool = False) -> dict[str, f
 
 def _fidelity(job: Job, path: Path) -> float:
     """Mean PSNR of the decoded video against the frames the engine rendered."""
-    frames = MotionEngine().generate(job, lambda fraction: None)
+    frames = MotionEngine().generate(job, lambda _: None)
     with av.open(str(path)) as container:
         decoded = (f.to_ndarray(format="rgb24") for f in container.decode(video=0))
         return float(np.mean([psnr(d, f) for d, f in zip(decoded, frames, strict=True)]))

@@ -107,4 +107,4 @@ def render(
         last_frame=last,
         seed=7,
     )
-    return list(MotionEngine().generate(job, progress or (lambda fraction: None)))
+    return list(MotionEngine().generate(job, progress or (lambda _: None)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import cv2
 import numpy as np
 import pytest
@@ -72,13 +74,70 @@ def test_a_zoom_between_the_frames_is_interpolated(astronaut: np.ndarray) -> Non
         assert psnr(frames[k], views[k]) > psnr(fade, views[k]) + 8
 
 
-def test_a_camera_command_adds_a_move_that_leaves_the_ends_exact() -> None:
+def _centred(picture: np.ndarray, cx: float, cy: float, scale: float) -> np.ndarray:
+    """A WIDTH x HEIGHT view of ``picture`` centred on (cx, cy), magnified ``scale``."""
+    return _window(picture, cx - (WIDTH - 1) / 2 / scale, cy - (HEIGHT - 1) / 2 / scale, scale)
+
+
+def _scale_of(frame: np.ndarray, reference: np.ndarray, cx: float, cy: float) -> float:
+    """The magnification of ``frame`` as a centred view: the scale whose view it best matches."""
+    scales = np.linspace(1.0, 1.4, 81)
+    errors = [np.abs(_centred(reference, cx, cy, s).astype(float) - frame).mean() for s in scales]
+    return float(scales[int(np.argmin(errors))])
+
+
+@pytest.mark.parametrize("prompt", ["[Truck right]", "[右移]", "[Pan right]", "[Truck left]"])
+def test_a_command_on_the_frames_own_axis_adds_no_displacement(
+    astronaut: np.ndarray, prompt: str
+) -> None:
+    # The last frame is the first moved right by 30 % of its width: naming that move (or
+    # contradicting it) leaves the path to the frames, exactly as with no command.
+    first, last = _window(astronaut, 40, 100), _window(astronaut, 40 + 0.3 * WIDTH, 100)
+    plain = render(first, "", last=last, frames=25)
+    named = render(first, prompt, last=last, frames=25)
+    assert all(np.array_equal(a, b) for a, b in zip(plain, named, strict=True))
+    middle = _window(astronaut, 40 + 0.15 * WIDTH, 100)
+    assert psnr(named[12], middle) > 30
+
+
+@pytest.mark.parametrize(
+    ("prompt", "truth"),
+    [
+        ("[推进]", lambda t: 1 / (1 - (1 - 1 / 1.3) * t)),  # a dolly: distance shrinks linearly
+        ("[变焦推近]", lambda t: 1 + 0.3 * t),  # a zoom lens: focal length grows linearly
+    ],
+)
+def test_a_push_in_or_zoom_that_agrees_follows_its_device_and_never_turns_back(
+    astronaut: np.ndarray, prompt: str, truth: Callable[[float], float]
+) -> None:
+    centre = (260.0, 230.0)
+    first, last = _centred(astronaut, *centre, 1.0), _centred(astronaut, *centre, 1.3)
+    frames = render(first, prompt, last=last, frames=25)
+    assert np.array_equal(frames[0], first) and np.array_equal(frames[-1], last)
+    scales = [_scale_of(frames[k], astronaut, *centre) for k in range(0, 25, 4)]
+    assert scales == sorted(scales) and max(scales) <= 1.3 + 0.005, "no zoom past the last frame"
+    middle = _centred(astronaut, *centre, truth(0.5))
+    plain = render(first, "", last=last, frames=25)
+    assert psnr(frames[12], middle) > psnr(plain[12], middle) + 1.5
+    assert psnr(frames[12], middle) > 33
+
+
+@pytest.mark.parametrize("prompt", ["[Push in]", "[Pan left]", "[Shake]"])
+def test_a_move_the_frames_cannot_show_plays_as_a_detour_between_them(prompt: str) -> None:
     scene = marked_scene()
-    shifted = np.roll(scene, 6, axis=1)
+    shifted = np.roll(scene, 4, axis=1)  # 1 % of the width: no camera move to speak of
     plain = render(scene, "", last=shifted)
-    pushed = render(scene, "[Push in]", last=shifted)
-    assert np.array_equal(pushed[0], scene) and np.array_equal(pushed[-1], shifted)
-    sizes = [area(frame, RED) / area(base, RED) for frame, base in zip(pushed, plain, strict=True)]
+    moved = render(scene, prompt, last=shifted)
+    assert np.array_equal(moved[0], scene) and np.array_equal(moved[-1], shifted)
+    away = max(float(np.abs(a.astype(int) - b).mean()) for a, b in zip(moved, plain, strict=True))
+    assert away > 3, "the camera moves off the frames' path and comes back"
+
+
+def test_a_push_in_detour_between_identical_frames_settles_back() -> None:
+    scene = marked_scene()
+    pushed = render(scene, "[Push in]", last=scene)
+    assert np.array_equal(pushed[0], scene) and np.array_equal(pushed[-1], scene)
+    sizes = [area(frame, RED) / area(scene, RED) for frame in pushed]
     assert max(sizes) > 1.2, "the camera pushes in"
     assert int(np.argmax(sizes)) > len(sizes) // 2, "through most of the clip, then settles"
 
@@ -185,7 +244,7 @@ def test_the_engine_refuses_what_it_cannot_draw() -> None:
         frame_count=24,
     )
     with pytest.raises(EngineFailure, match="motion engine"):
-        list(engine.generate(text, lambda fraction: None))
+        list(engine.generate(text, lambda _: None))
     wrong = Job(
         mode=Mode.IMAGE,
         prompt="",
@@ -196,7 +255,7 @@ def test_the_engine_refuses_what_it_cannot_draw() -> None:
         first_frame=np.zeros((10, 10, 3), np.uint8),
     )
     with pytest.raises(EngineFailure, match="expected"):
-        list(engine.generate(wrong, lambda fraction: None))
+        list(engine.generate(wrong, lambda _: None))
     engine.close()
 
 

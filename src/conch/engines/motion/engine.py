@@ -12,14 +12,15 @@ from typing import ClassVar
 
 import numpy as np
 
-from conch.domain.camera import CameraMove
+from conch.domain.camera import CameraMove, CameraPlan
 from conch.domain.catalog import Mode
 from conch.engines.base import EngineFailure, Frame, Job, ProgressFn
-from conch.engines.motion.easing import clip_time, ease_in_out
+from conch.engines.motion.easing import clip_time
 from conch.engines.motion.framing import Pin, choose_pin, framed_views
 from conch.engines.motion.geometry import STILL, CameraPose, Lens, is_identity
 from conch.engines.motion.morph import Transition
 from conch.engines.motion.moves import gentle_push
+from conch.engines.motion.reading import FrameMotion, read_plan
 from conch.engines.motion.still import render_views
 from conch.engines.motion.subject import aim_at, subject_point
 from conch.engines.motion.timeline import CameraPath, plan_path
@@ -79,11 +80,15 @@ def _seconds(job: Job) -> float:
     return job.frame_count / job.fps
 
 
-def _path(job: Job, picture: Frame, default: CameraPose | None) -> CameraPath:
+def _path(
+    job: Job, picture: Frame, default: CameraPose | None, plan: CameraPlan | None = None
+) -> CameraPath:
+    """The camera path of ``plan`` (the job's own by default) over ``picture``."""
+    plan = job.camera_plan if plan is None else plan
     aim = STILL
-    if any(CameraMove.TRACKING in segment.moves for segment in job.camera_plan.segments):
+    if any(CameraMove.TRACKING in segment.moves for segment in plan.segments):
         aim = aim_at(subject_point(picture), Lens(job.width, job.height))
-    return plan_path(job.camera_plan, _seconds(job), aim=aim, seed=job.seed, default=default)
+    return plan_path(plan, _seconds(job), aim=aim, seed=job.seed, default=default)
 
 
 def _animate_still(first: Frame, job: Job) -> Iterator[Frame]:
@@ -108,13 +113,14 @@ def _land_on(last: Frame, job: Job) -> Iterator[Frame]:
 
 
 def _transition(first: Frame, last: Frame, job: Job) -> Iterator[Frame]:
-    """First and last frame: a flow transition, the camera plan a residual move on top."""
+    """First and last frame: the frames' own motion, shaped by the commands that agree with
+    it; commands it cannot show play as a detour on top (see :mod:`.reading`)."""
     lens = Lens(job.width, job.height)
     transition = Transition(first, last)
-    path = _path(job, first, None)
+    reading = read_plan(job.camera_plan, FrameMotion.of(transition.full_camera, lens))
+    path = _path(job, first, None, reading.detour)
     times = [clip_time(index, job.frame_count) for index in range(job.frame_count)]
-    # A tracking shot moves with the scene's dominant motion, easing like a camera.
-    camera_times = [ease_in_out(t) for t in times] if path.tracks else times
+    camera_times = [reading.camera_time(t) for t in times]
     sources = transition.sources(camera_times)
     views = framed_views(path, lens, job.frame_count, Pin.BOTH, sources)
     for index, view in enumerate(views):

@@ -95,6 +95,11 @@ class Transition:
         map_to_working = self.working.to_grid() @ self.map_grid.to_full()
         self._map_points = np.dstack(apply_to_points(map_to_working, *self.map_grid.points()))
 
+    @property
+    def full_camera(self) -> Homography:
+        """The global camera motion in full-frame pixels: first-frame points to last-frame."""
+        return self.working.to_full() @ self.camera @ self.working.to_grid()
+
     def sources(self, camera_times: Sequence[float]) -> Sources:
         """Where the first and last frame lie in frames this far along the camera motion.
 
