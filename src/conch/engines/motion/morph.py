@@ -123,7 +123,7 @@ class Transition:
         # A source softens as the frame moves away from it, fully by mid-clip.
         source0 = self._first_mix.at(2 * t)
         source1 = self._last_mix.at(2 * (1 - t))
-        return blend(_sample(source0, map0), _sample(source1, map1), weight, 1.0 - t)
+        return blend(_picture(source0, map0), _picture(source1, map1), weight, 1.0 - t)
 
     def _sampling(
         self, t: float, view: Homography, camera_time: float
@@ -211,9 +211,16 @@ def _without_edges(gray: np.ndarray) -> np.ndarray:
 
 
 def _sample(image: np.ndarray, points: _Points) -> np.ndarray:
-    """``image`` (a frame or a flow field) read at ``points``, bilinearly."""
+    """``image`` (a flow field) read at ``points``, bilinearly; past its edges, its edge."""
     # One two-channel map and no second one.
     return cv2.remap(image, points, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+
+def _picture(image: np.ndarray, points: _Points) -> np.ndarray:
+    """A frame read at ``points``, bilinearly; past its edges (a sliver neither frame saw,
+    see :data:`~.framing.UNSEEN_EDGE`) mirrored, which continues its texture where
+    repeating the edge pixel would draw streaks."""
+    return cv2.remap(image, points, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
 
 
 def _follow_back(flow: Flow, fraction: float, points: _Points) -> _Points:
