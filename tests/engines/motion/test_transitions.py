@@ -19,6 +19,7 @@ from engines.motion.scene import (
     RED,
     area,
     centroid,
+    extension_depth,
     marked_scene,
     render,
     ring_inside,
@@ -264,11 +265,15 @@ def test_the_engine_refuses_what_it_cannot_draw() -> None:
 
 
 @pytest.mark.parametrize("name", ["coffee", "rocket", "chelsea"])
-def test_real_photos_animate_without_borders(name: str) -> None:
+def test_real_photos_begin_on_the_picture_and_look_no_further_than_its_extension(
+    name: str,
+) -> None:
     picture = with_ring(cv2.resize(photo(name), (WIDTH, HEIGHT), interpolation=cv2.INTER_AREA))
     for prompt in ("[Pan right, Pedestal down]", "[Zoom out], [Shake]", "[Truck right]"):
-        for index, frame in enumerate(render(picture, prompt, frames=72)):
-            assert ring_inside(frame) == 0, f"{prompt} frame {index}: looks past the edge"
+        frames = render(picture, prompt, frames=72)
+        assert np.array_equal(frames[0], picture)
+        for index, frame in enumerate(frames):
+            assert ring_inside(frame, extension_depth(WIDTH)) == 0, f"{prompt} frame {index}"
 
 
 def test_unrelated_pictures_dissolve_instead_of_smearing() -> None:

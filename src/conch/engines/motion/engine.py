@@ -16,7 +16,7 @@ from conch.domain.camera import CameraMove, CameraPlan
 from conch.domain.catalog import Mode
 from conch.engines.base import EngineFailure, Frame, Job, ProgressFn
 from conch.engines.motion.easing import clip_time
-from conch.engines.motion.framing import Pin, choose_pin, framed_views
+from conch.engines.motion.framing import Pin, choose_pin, framed_views, still_reach
 from conch.engines.motion.geometry import STILL, CameraPose, Lens, is_identity
 from conch.engines.motion.morph import Transition
 from conch.engines.motion.moves import gentle_push
@@ -92,24 +92,28 @@ def _path(
 
 
 def _animate_still(first: Frame, job: Job) -> Iterator[Frame]:
-    """Image to video: begin on the picture and move; a move that must look past the
-    picture's edges (pull out, zoom out) begins inside it and lands on the whole."""
+    """Image to video: the clip begins on the picture itself, whatever the move; a move that
+    looks past the picture's edges sees a little of it extended (:mod:`.extension`)."""
     lens = Lens(job.width, job.height)
     path = _path(job, first, gentle_push(_seconds(job)))
-    pin = choose_pin(path, lens, Pin.START, Pin.END)
-    return render_views(first, framed_views(path, lens, job.frame_count, pin))
+    reach = still_reach(lens)
+    views = framed_views(path, lens, job.frame_count, Pin.START, reach=reach)
+    return render_views(first, views, reach)
 
 
 def _land_on(last: Frame, job: Job) -> Iterator[Frame]:
     """A last frame alone: the camera moves and lands exactly on it.
 
     With no command the camera pulls back onto the picture. A move that would have to start
-    wider than the picture (a push in) comes and goes instead, still ending on it.
+    much wider than the picture (a push in) comes and goes instead, still ending on it.
     """
     lens = Lens(job.width, job.height)
     path = _path(job, last, gentle_push(_seconds(job)).scaled(-1.0))
+    reach = still_reach(lens)
+    # Chosen as if there were no extension: a push in compensated by zoom barely moves.
     pin = choose_pin(path, lens, Pin.END, Pin.BOTH)
-    return render_views(last, framed_views(path, lens, job.frame_count, pin))
+    views = framed_views(path, lens, job.frame_count, pin, reach=reach)
+    return render_views(last, views, reach)
 
 
 def _transition(first: Frame, last: Frame, job: Job) -> Iterator[Frame]:
