@@ -10,7 +10,15 @@
    quarter of the frame's size (the scale at which a viewer judges where things are, not
    how sharp they are). Target: with the command within 1 dB of without, and >= 30 dB.
 2. **The first frame in image mode** against the input, for all 15 commands (>= 40 dB),
-   with how far each move carries the picture's centre and how much it zooms.
+   at 768P over four photos and a clip frame, with what each 6 s move does, measured from
+   its first and last frames: how far the camera carries the picture (shares of the frame)
+   and how much it enlarges it, and the share of the last frame past the picture's edges.
+3. **Pixels past a still's edges.** Ways to extend a picture, scored on the true
+   surroundings of real photos (a band 5 % of the long side deep): PSNR, the step across
+   the edge (1 = no seam) and texture across the band (1 = like the picture, 0 = streaks).
+   Then, for each move that looks past the edges, where the pixels come from (starting on
+   a crop, zooming only, or extending by 2.5, 5 or 10 %), judged over the clip against the
+   true view of the same move.
 
 Run: ``.venv/bin/python benchmarks/camera.py [--section N]``.
 """
@@ -28,6 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from _common import photo, print_table, read_frames
+from _stills import extension_methods, first_frames, reach_candidates
 from conch.domain.camera import CHINESE, CameraMove, parse_prompt
 from conch.domain.catalog import Mode
 from conch.engines.base import Job
@@ -249,7 +258,7 @@ def named_moves() -> list[list[object]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--section", type=int, choices=[1, 2], help="run one section only")
+    parser.add_argument("--section", type=int, choices=[1, 2, 3], help="run one section only")
     args = parser.parse_args()
     if args.section in (None, 1):
         print_table(
@@ -258,6 +267,25 @@ def main() -> None:
             f">= {TARGET_DB:.0f} dB",
             ["move", "command", "plain, per picture", "named, per picture", "plain", "named", ""],
             named_moves(),
+        )
+    if args.section in (None, 2):
+        print_table(
+            f"Image mode, 768P, 6 s: first frame vs the input (target >= {FIRST_FRAME_DB:.0f} dB, "
+            "worst of 5 pictures) and what each move does (medians, measured from the frames)",
+            ["command", "first dB", "", "across %", "up %", "scale", "invented %"],
+            first_frames(lambda prompt, picture, count: render(prompt, picture, None, count)),
+        )
+    if args.section in (None, 3):
+        print_table(
+            "Extending a picture: its true surroundings, 5 % of the long side deep",
+            ["method", "PSNR dB", "seam (1 = none)", "texture (1 = like the picture)"],
+            extension_methods(),
+        )
+        print_table(
+            "Where a still's pixels past its edges come from (6 s clips, 5 pictures; clip dB "
+            "vs the true view at quarter size; travel = [across, up, scale])",
+            ["move", "candidate", "first dB", "clip dB", "invented %", "travel"],
+            reach_candidates(),
         )
 
 

@@ -274,12 +274,3 @@ def test_real_photos_begin_on_the_picture_and_look_no_further_than_its_extension
         assert np.array_equal(frames[0], picture)
         for index, frame in enumerate(frames):
             assert ring_inside(frame, extension_depth(WIDTH)) == 0, f"{prompt} frame {index}"
-
-
-def test_unrelated_pictures_dissolve_instead_of_smearing() -> None:
-    first = cv2.resize(photo("astronaut"), (WIDTH, HEIGHT), interpolation=cv2.INTER_AREA)
-    last = cv2.resize(photo("coffee"), (WIDTH, HEIGHT), interpolation=cv2.INTER_AREA)
-    frames = render(first, "", last=last, frames=25)
-    assert np.array_equal(frames[0], first) and np.array_equal(frames[-1], last)
-    fade = cv2.addWeighted(first, 0.5, last, 0.5, 0)
-    assert psnr(frames[12], fade) > 35

@@ -18,12 +18,13 @@ from conch.engines.base import EngineFailure, Frame, Job, ProgressFn
 from conch.engines.motion.easing import clip_time
 from conch.engines.motion.framing import Pin, choose_pin, framed_views, still_reach
 from conch.engines.motion.geometry import STILL, CameraPose, Lens, is_identity
-from conch.engines.motion.morph import Transition
+from conch.engines.motion.morph import Transition, related
 from conch.engines.motion.moves import gentle_push
 from conch.engines.motion.reading import FrameMotion, read_plan
 from conch.engines.motion.still import render_views
 from conch.engines.motion.subject import aim_at, subject_point
 from conch.engines.motion.timeline import CameraPath, plan_path
+from conch.engines.motion.whip import Whip, direction_of
 
 
 class MotionEngine:
@@ -53,7 +54,7 @@ class MotionEngine:
         if job.mode is Mode.IMAGE and first is not None:
             return _animate_still(first, job)
         if job.mode is Mode.FIRST_LAST and first is not None and last is not None:
-            return _transition(first, last, job)
+            return _between(first, last, job)
         if job.mode is Mode.FIRST_LAST and last is not None:
             return _land_on(last, job)
         raise EngineFailure(
@@ -116,11 +117,20 @@ def _land_on(last: Frame, job: Job) -> Iterator[Frame]:
     return render_views(last, views, reach)
 
 
-def _transition(first: Frame, last: Frame, job: Job) -> Iterator[Frame]:
-    """First and last frame: the frames' own motion, shaped by the commands that agree with
-    it; commands it cannot show play as a detour on top (see :mod:`.reading`)."""
+def _between(first: Frame, last: Frame, job: Job) -> Iterator[Frame]:
+    """First and last frame: a transition along the motion between them, or, for two
+    pictures of different things, a whip pan from one into the other (:mod:`.whip`)."""
+    transition = related(first, last)
+    if transition is None:
+        return Whip(first, last, direction_of(job.camera_plan)).frames(job.frame_count)
+    return _transition(transition, job)
+
+
+def _transition(transition: Transition, job: Job) -> Iterator[Frame]:
+    """The frames' own motion, shaped by the commands that agree with it; commands it cannot
+    show play as a detour on top (see :mod:`.reading`)."""
+    first, last = transition.first, transition.last
     lens = Lens(job.width, job.height)
-    transition = Transition(first, last)
     reading = read_plan(job.camera_plan, FrameMotion.of(transition.full_camera, lens))
     path = _path(job, first, None, reading.detour)
     times = [clip_time(index, job.frame_count) for index in range(job.frame_count)]

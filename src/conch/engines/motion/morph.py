@@ -20,7 +20,13 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from conch.engines.motion.alignment import HomographyPath, global_homography
+from conch.engines.motion.alignment import (
+    HomographyPath,
+    global_homography,
+    match,
+    refined,
+    shares_geometry,
+)
 from conch.engines.motion.blend import Softening, blend, blur_where
 from conch.engines.motion.flow import Flow, FlowField, bidirectional_flow, trust
 from conch.engines.motion.framing import Sources
@@ -63,10 +69,28 @@ _Points = np.ndarray
 ``cv2.remap`` takes it, and points as ``cv2.perspectiveTransform`` moves them."""
 
 
-class Transition:
-    """A first and a last frame, analysed once; :meth:`frame` draws any instant between."""
+def related(first: np.ndarray, last: np.ndarray) -> Transition | None:
+    """The transition between two frames, or None if they share no geometry (two pictures
+    of different things, see :func:`~.alignment.shares_geometry`)."""
+    height, width = first.shape[:2]
+    size = PixelGrid.for_frame(width, height, WORKING_SIDE).size
+    gray0, gray1 = (_without_edges(_small_gray(frame, size)) for frame in (first, last))
+    found = match(gray0, gray1)
+    if not shares_geometry(found, gray0, gray1):
+        return None
+    start = np.eye(3) if found.homography is None else found.homography
+    return Transition(first, last, refined(gray0, gray1, start))
 
-    def __init__(self, first: np.ndarray, last: np.ndarray) -> None:
+
+class Transition:
+    """A first and a last frame, analysed once; :meth:`frame` draws any instant between.
+
+    ``camera`` is the global camera motion at the working size if already known.
+    """
+
+    def __init__(
+        self, first: np.ndarray, last: np.ndarray, camera: Homography | None = None
+    ) -> None:
         height, width = first.shape[:2]
         self.first, self.last = first, last
         self.working = PixelGrid.for_frame(width, height, WORKING_SIDE)
@@ -74,7 +98,7 @@ class Transition:
         self.map_grid = PixelGrid.for_frame(width, height, map_side)
         size = self.working.size
         gray0, gray1 = (_without_edges(_small_gray(frame, size)) for frame in (first, last))
-        self.camera = global_homography(gray0, gray1)
+        self.camera = global_homography(gray0, gray1) if camera is None else camera
         self.camera_path = HomographyPath(self.camera)
         aligned = cv2.warpPerspective(
             gray1,
