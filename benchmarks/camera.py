@@ -19,6 +19,10 @@
    Then, for each move that looks past the edges, where the pixels come from (starting on
    a crop, zooming only, or extending by 2.5, 5 or 10 %), judged over the clip against the
    true view of the same move.
+4. **Pictures of different things.** Agreeing feature matches between frames of one shot
+   (the test clip, 8 to 96 frames apart; the camera moves of section 1) and between
+   different pictures, and how the rule that picks the whip reads each; then how much of
+   a 6 s clip shows both pictures at once, a dissolve against the whip.
 
 Run: ``.venv/bin/python benchmarks/camera.py [--section N]``.
 """
@@ -36,6 +40,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from _common import photo, print_table, read_frames
+from _pairs import geometry_rule, mixing
 from _stills import extension_methods, first_frames, reach_candidates
 from conch.domain.camera import CHINESE, CameraMove, parse_prompt
 from conch.domain.catalog import Mode
@@ -258,7 +263,7 @@ def named_moves() -> list[list[object]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--section", type=int, choices=[1, 2, 3], help="run one section only")
+    parser.add_argument("--section", type=int, choices=[1, 2, 3, 4], help="run one section only")
     args = parser.parse_args()
     if args.section in (None, 1):
         print_table(
@@ -286,6 +291,20 @@ def main() -> None:
             "vs the true view at quarter size; travel = [across, up, scale])",
             ["move", "candidate", "first dB", "clip dB", "invented %", "travel"],
             reach_candidates(),
+        )
+    if args.section in (None, 4):
+        moves = (
+            views(scene, make, [0.0, 1.0]) for scene in scenes().values() for make in MOVES.values()
+        )
+        print_table(
+            "Shared geometry: agreeing ORB matches (RANSAC) at the working size",
+            ["pairs", "count", "min", "median", "max", "read as"],
+            geometry_rule((first, last) for first, last in moves),
+        )
+        print_table(
+            "Double exposure: pixels 20-80 % one picture, 6 s at 768P",
+            ["transition", "frames with any", "mean % of a frame", "most % of a frame"],
+            mixing(),
         )
 
 
