@@ -14,6 +14,7 @@ from conch.domain.catalog import Mode
 from conch.engines.base import EngineFailure, Job
 from conch.engines.motion import MotionEngine
 from conch.engines.motion.framing import UNSEEN_EDGE
+from conch.engines.motion.morph import CameraTransition, Transition, related
 from conch.media.quality import psnr
 from engines.motion.scene import (
     RED,
@@ -26,7 +27,7 @@ from engines.motion.scene import (
     with_markers,
     with_ring,
 )
-from support.photos import photo
+from support.photos import clip_frame, photo
 
 WIDTH, HEIGHT = 320, 192
 
@@ -63,6 +64,15 @@ def test_in_between_frames_follow_the_true_motion(astronaut: np.ndarray, dx: int
         fade = cv2.addWeighted(views[0], 1 - k / gap, views[-1], k / gap, 0)
         assert psnr(frames[k], views[k]) > 32
         assert psnr(frames[k], views[k]) > psnr(fade, views[k]) + 8
+
+
+def test_a_still_under_a_moving_camera_is_drawn_along_the_camera_motion_alone(
+    astronaut: np.ndarray,
+) -> None:
+    still = related(_window(astronaut, 60, 80), _window(astronaut, 100, 90, 1.2))
+    assert isinstance(still, CameraTransition) and not isinstance(still, Transition)
+    footage = related(clip_frame(10), clip_frame(18))
+    assert isinstance(footage, Transition), "a scene that moves of its own follows its flow"
 
 
 def test_a_zoom_between_the_frames_is_interpolated(astronaut: np.ndarray) -> None:

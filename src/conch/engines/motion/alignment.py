@@ -112,7 +112,31 @@ def refined(first: np.ndarray, last: np.ndarray, h: Homography) -> Homography:
     fit, mask = cv2.findHomography(points, targets, cv2.RANSAC, _REPROJECTION)
     if fit is None or mask is None or mask.sum() < MIN_INLIER_SHARE * len(points):
         return h
-    return normalized(fit) if plausible(fit, first.shape) else h
+    if not plausible(fit, first.shape):
+        return h
+    inliers = mask.ravel() > 0
+    return simplest(normalized(fit), points[inliers], targets[inliers])
+
+
+AFFINE_SLACK = 0.01
+"""Working pixels of root-mean-square error an affine fit may add to the homography's and
+still be preferred: a zoom or a slide is affine, and the homography's extra freedom then
+fits only noise (a perspective tilt of a pixel or two across the frame)."""
+
+
+def simplest(h: Homography, points: np.ndarray, targets: np.ndarray) -> Homography:
+    """An affine map fitted to the matched ``points`` and ``targets`` if it explains them as
+    well as the homography ``h`` does; ``h`` if not."""
+    affine = cv2.estimateAffine2D(points, targets, method=cv2.LMEDS)[0]
+    if affine is None:
+        return h
+    as_3x3 = np.vstack([affine, [0.0, 0.0, 1.0]])
+
+    def rms(m: Homography) -> float:
+        mapped = cv2.perspectiveTransform(points[None], m)[0]
+        return float(np.sqrt(np.mean(np.sum((mapped - targets) ** 2, axis=1))))
+
+    return as_3x3 if rms(as_3x3) <= rms(h) + AFFINE_SLACK else h
 
 
 MAX_SCALE_CHANGE = 3.0

@@ -18,7 +18,7 @@ from conch.engines.base import EngineFailure, Frame, Job, ProgressFn
 from conch.engines.motion.easing import clip_time
 from conch.engines.motion.framing import Pin, choose_pin, framed_views, still_reach
 from conch.engines.motion.geometry import STILL, CameraPose, Lens, is_identity
-from conch.engines.motion.morph import Transition, related
+from conch.engines.motion.morph import CameraTransition, related
 from conch.engines.motion.moves import gentle_push
 from conch.engines.motion.reading import FrameMotion, read_plan
 from conch.engines.motion.still import render_views
@@ -126,7 +126,7 @@ def _between(first: Frame, last: Frame, job: Job) -> Iterator[Frame]:
     return _transition(transition, job)
 
 
-def _transition(transition: Transition, job: Job) -> Iterator[Frame]:
+def _transition(transition: CameraTransition, job: Job) -> Iterator[Frame]:
     """The frames' own motion, shaped by the commands that agree with it; commands it cannot
     show play as a detour on top (see :mod:`.reading`)."""
     first, last = transition.first, transition.last
