@@ -44,6 +44,7 @@ debian-deps:
 bench: $(VENV)/.test-installed debian-deps
 	$(BIN)/python benchmarks/interpolation.py
 	$(BIN)/python benchmarks/render.py
+	$(BIN)/python benchmarks/camera.py
 	$(BIN)/python benchmarks/diffusion_gpu.py
 
 lint: $(VENV)/.test-installed
