@@ -11,7 +11,7 @@ For each case it prints PSNR and SSIM (luma) for each method and frames per seco
 photo cases also run conch with the command that names their move in the prompt (a zoom
 lens and a dolly cannot be told apart from two frames of a flat picture: only the command
 says which law the scale follows).
-Run: ``.venv/bin/python benchmarks/interpolation.py [--stride N] [--quick]``.
+Run: ``.venv/bin/python benchmarks/interpolation.py [--stride N] [--quick] [--no-minterpolate]``.
 """
 
 from __future__ import annotations
@@ -215,9 +215,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stride", type=int, default=1, help="step between 8-frame pairs")
     parser.add_argument("--quick", action="store_true", help="photos only, no minterpolate")
+    parser.add_argument(
+        "--no-minterpolate", action="store_true", help="leave out ffmpeg's minterpolate"
+    )
     args = parser.parse_args()
     methods = dict(METHODS)
-    if args.quick:
+    if args.quick or args.no_minterpolate:
         methods.pop("minterpolate")
     cases = list(photo_cases()) if args.quick else [*clip_cases(args.stride), *photo_cases()]
     rows: list[list[object]] = []
