@@ -2,15 +2,16 @@
 
 A frame can show only what its source holds. Every view of the clip is checked against the
 source: where a move would look past an edge, the view is zoomed in about a fixed anchor
-just enough to stay inside. The zoom never shrinks back while the move continues (a
-breathing zoom would look like a second move), and it is 1 at the pinned frame, so that
-frame is exactly the source.
+just enough to stay inside. A single picture is extended a little past its edges
+(:mod:`.extension`), and its views may look :data:`STILL_REACH` into that before any zoom.
+The zoom never shrinks back while the move continues (a breathing zoom would look like a
+second move), it grows with the clip's easing rather than only when an edge comes near, and
+it is 1 at the pinned frame, so that frame is exactly the source.
 
 Which frame is pinned:
 
-- ``START``: the clip begins on the source (an image animated forward);
-- ``END``: the clip lands on the source (a pull out that ends on the full picture, a
-  clip that must end on a given last frame);
+- ``START``: the clip begins on the source (an image animated forward, whatever the move);
+- ``END``: the clip lands on the source (a clip that must end on a given last frame);
 - ``BOTH``: a move between two fixed frames: the plan plays over the clip but its last
   :data:`RESIDUAL_EDGE`, then settles back over that share so that the clip still ends on
   its last frame.
