@@ -9,7 +9,12 @@ running server's renders), ``first s`` the wall time of the process's first rend
 A second table compares x264 presets on the 6 s 768P first+last render: wall time, file
 size and the encoded video's PSNR against the engine's own frames, which is how the
 encoder's default preset is chosen.
-Run: ``.venv/bin/python benchmarks/render.py [--preset NAME] [--only 768P]``.
+
+A third measures, side by side in one process, a 6 s 768P first+last render of a zoom pair
+(skimage's astronaut and a 1.3x crop of it): the frames alone, the encoding of those same
+frames alone, and rendering while encoding as a runner does (medians of :data:`RATIO_RUNS`).
+Target (issue 15): render plus encode at most :data:`RATIO_TARGET` x the encode alone.
+Run: ``.venv/bin/python benchmarks/render.py [--preset NAME] [--only 768P] [--ratio]``.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from pathlib import Path
 import av
 import cv2
 import numpy as np
+import skimage.data
 
 from _common import load_line, print_table, read_frames
 from conch.domain.camera import CameraPlan
@@ -75,6 +81,79 @@ def cases() -> list[Case]:
     return found
 
 
+RATIO_RUNS = 4
+RATIO_TARGET = 2.0
+ZOOM = 1.3
+
+
+def zoom_pair_job() -> Job:
+    """The astronaut fitted to 768P as the first frame, a centred 1.3x crop of it as the last."""
+    width, height = output_size(Resolution.R768, 16, 9)
+    astronaut = skimage.data.astronaut()
+    top = (astronaut.shape[0] - round(astronaut.shape[1] * 9 / 16)) // 2
+    strip = astronaut[top : astronaut.shape[0] - top]
+    first = cv2.resize(strip, (width, height), interpolation=cv2.INTER_CUBIC)
+    crop = np.array(
+        [
+            [1 / ZOOM, 0.0, (width - width / ZOOM) / 2],
+            [0.0, 1 / ZOOM, (height - height / ZOOM) / 2],
+            [0.0, 0.0, 1.0],
+        ]
+    )
+    flags = cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP
+    last = cv2.warpPerspective(first, crop, (width, height), flags=flags)
+    return Job(
+        mode=Mode.FIRST_LAST,
+        prompt="",
+        camera_plan=CameraPlan(),
+        width=width,
+        height=height,
+        frame_count=frame_count(6),
+        first_frame=np.ascontiguousarray(first),
+        last_frame=np.ascontiguousarray(last),
+    )
+
+
+def render_encode_ratio() -> list[list[object]]:
+    """Frames alone, encoding alone and both together, interleaved run by run in this process
+    (so that a change in the machine's load touches all three alike)."""
+    job = zoom_pair_job()
+    timings: dict[str, list[float]] = {
+        "frames alone": [],
+        "encode alone": [],
+        "render + encode": [],
+    }
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "out.mp4"
+        for _ in range(RATIO_RUNS):
+            start = time.perf_counter()
+            frames = list(MotionEngine().generate(job, lambda _: None))
+            timings["frames alone"].append(time.perf_counter() - start)
+            start = time.perf_counter()
+            encode_mp4(frames, path, job.width, job.height, produce_id="bench")
+            timings["encode alone"].append(time.perf_counter() - start)
+            start = time.perf_counter()
+            stream = MotionEngine().generate(job, lambda _: None)
+            encode_mp4(stream, path, job.width, job.height, produce_id="bench")
+            timings["render + encode"].append(time.perf_counter() - start)
+    medians = {name: statistics.median(values) for name, values in timings.items()}
+    ratio = medians["render + encode"] / medians["encode alone"]
+    rows: list[list[object]] = [
+        [name, f"{medians[name]:.2f}", " ".join(f"{v:.2f}" for v in values), ""]
+        for name, values in timings.items()
+    ]
+    verdict = "met" if ratio <= RATIO_TARGET else "NOT MET"
+    rows.append(
+        [
+            "ratio",
+            f"{ratio:.2f}",
+            "render + encode / encode alone",
+            f"<= {RATIO_TARGET:.0f}: {verdict}",
+        ]
+    )
+    return rows
+
+
 PRESETS = ("ultrafast", "superfast", "veryfast", "faster")
 PRESET_CASE = Case("first+last", Resolution.R768, 6)
 
@@ -111,7 +190,7 @@ def render_one(case: Case, preset: str, *, quality: bool = False) -> dict[str, f
         for _ in range(RUNS):
             start, cpu_start = time.perf_counter(), time.process_time()
             info = encode_mp4(
-                MotionEngine().generate(job, lambda _fraction: None),
+                MotionEngine().generate(job, lambda _: None),
                 path,
                 job.width,
                 job.height,
@@ -136,7 +215,7 @@ def render_one(case: Case, preset: str, *, quality: bool = False) -> dict[str, f
 
 def _fidelity(job: Job, path: Path) -> float:
     """Mean PSNR of the decoded video against the frames the engine rendered."""
-    frames = MotionEngine().generate(job, lambda _fraction: None)
+    frames = MotionEngine().generate(job, lambda _: None)
     with av.open(str(path)) as container:
         decoded = (f.to_ndarray(format="rgb24") for f in container.decode(video=0))
         return float(np.mean([psnr(d, f) for d, f in zip(decoded, frames, strict=True)]))
@@ -201,7 +280,11 @@ def main() -> None:
     parser.add_argument("--preset", default=DEFAULT_PRESET, help="x264 preset")
     parser.add_argument("--only", help="a resolution tier, e.g. 768P")
     parser.add_argument("--one", help=argparse.SUPPRESS)  # a case, run in this process
+    parser.add_argument("--ratio", action="store_true", help="only render + encode vs encode")
     args = parser.parse_args()
+    if args.ratio:
+        _print_ratio()
+        return
     if args.one:
         mode, tier, seconds, quality = json.loads(args.one)
         case = Case(mode, Resolution(tier), seconds)
@@ -239,6 +322,17 @@ def main() -> None:
             ["preset", "wall s", "cpu s", "MB out", "PSNR vs engine frames", ""],
             preset_rows,
         )
+    if not args.only:
+        _print_ratio()
+
+
+def _print_ratio() -> None:
+    print_table(
+        f"6 s 768P first+last, zoom pair, x264 preset {DEFAULT_PRESET}: seconds, median of "
+        f"{RATIO_RUNS} ({load_line()})",
+        ["", "median s", "runs", "target"],
+        render_encode_ratio(),
+    )
 
 
 if __name__ == "__main__":

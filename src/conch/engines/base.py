@@ -34,11 +34,9 @@ class Job:
     frame cropped to the first frame's aspect); the engine must keep them as the video's
     first and last frames. ``subject_image`` is passed as given.
 
-    One exception: in image mode, a Pull out or a Zoom out starts on a crop of the picture
-    and lands on the whole picture (its last frame is the input). It is the only case in
-    which the first frame is not the input. Precisely: any plan whose framing needs clearly
-    less zoom landing on the picture than starting on it, which is a Pull out or a Zoom out
-    alone or with other moves, and rarely a near tie such as Pedestal down with Shake.
+    In image mode the first frame is the input for every camera command: a move that must
+    look past the picture's edges (a pull out, a zoom out) sees the picture extended a
+    little instead (docs/motion.md).
     """
 
     mode: Mode

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import cv2
@@ -11,6 +12,7 @@ from conch.domain.camera import parse_prompt
 from conch.domain.catalog import Mode
 from conch.engines.base import Job
 from conch.engines.motion import MotionEngine
+from conch.engines.motion.framing import STILL_REACH
 
 WIDTH, HEIGHT = 320, 180
 FRAMES = 144  # 6 s at 24 fps: moves at their real size
@@ -66,6 +68,12 @@ def ring_inside(frame: np.ndarray, depth: int = 3) -> int:
     return int(_mask(frame[depth:-depth, depth:-depth], RING, tolerance=40).sum())
 
 
+def extension_depth(width: int) -> int:
+    """How deep a still's painted edge may come into its frames: the extension a view may look
+    into (enlarged by a zoom of up to 1.3x), the 2-pixel ring, and a pixel of blur."""
+    return math.ceil(STILL_REACH * width * 1.3) + 2 + 1
+
+
 def centroid(frame: np.ndarray, colour: tuple[int, int, int]) -> tuple[float, float]:
     """Where the square of ``colour`` is, and how big (the area) via :func:`area`."""
     ys, xs = np.nonzero(_mask(frame, colour))
@@ -107,4 +115,4 @@ def render(
         last_frame=last,
         seed=7,
     )
-    return list(MotionEngine().generate(job, progress or (lambda _fraction: None)))
+    return list(MotionEngine().generate(job, progress or (lambda _: None)))

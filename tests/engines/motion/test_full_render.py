@@ -44,7 +44,7 @@ def _encoder_floor(picture: np.ndarray, path: Path) -> float:
 
 def _render(job: Job, path: Path) -> None:
     encode_mp4(
-        MotionEngine().generate(job, lambda _fraction: None),
+        MotionEngine().generate(job, lambda _: None),
         path,
         job.width,
         job.height,

@@ -110,18 +110,20 @@ _move_sets = st.frozensets(st.sampled_from(list(CameraMove)), min_size=1, max_si
     segments=st.lists(_move_sets, min_size=1, max_size=3),
     seconds=st.sampled_from([6.0, 10.0]),
     pin=st.sampled_from(list(Pin)),
+    reach=st.sampled_from([0.0, 32.0]),
 )
-def test_no_plan_ever_looks_past_the_edges(
-    segments: list[frozenset[CameraMove]], seconds: float, pin: Pin
+def test_no_plan_ever_looks_further_past_the_edges_than_its_reach(
+    segments: list[frozenset[CameraMove]], seconds: float, pin: Pin, reach: float
 ) -> None:
     plan = CameraPlan(tuple(CameraSegment(moves) for moves in segments))
     path = plan_path(plan, seconds, aim=CameraPose(yaw=0.2, pitch=-0.1), seed=3)
-    views = framed_views(path, LENS, 41, pin)
+    views = framed_views(path, LENS, 41, pin, reach=reach)
+    slack = reach + 1e-4
     for view in views:
         seen = transform(view, corners(LENS.width, LENS.height))
-        assert (seen >= -1e-4).all()
-        assert (seen[:, 0] <= LENS.width - 1 + 1e-4).all()
-        assert (seen[:, 1] <= LENS.height - 1 + 1e-4).all()
+        assert (seen >= -slack).all()
+        assert (seen[:, 0] <= LENS.width - 1 + slack).all()
+        assert (seen[:, 1] <= LENS.height - 1 + slack).all()
     if pin in (Pin.START, Pin.BOTH):
         assert is_identity(views[0])
     if pin in (Pin.END, Pin.BOTH):
@@ -219,6 +221,7 @@ def test_every_in_between_view_is_seen_by_the_first_or_last_frame(
         assert (inside[0] | inside[1]).all(), f"frame {index} looks past both frames"
 
 
+@settings(deadline=None)  # never timed: a loaded machine is not a failure
 @given(st.lists(st.tuples(st.integers(0, 26), st.integers(0, 47)), min_size=1, max_size=30))
 def test_edge_bands_cover_every_unusual_cell(cells: list[tuple[int, int]]) -> None:
     unusual = np.zeros((27, 48), bool)

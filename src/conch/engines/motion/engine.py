@@ -12,17 +12,19 @@ from typing import ClassVar
 
 import numpy as np
 
-from conch.domain.camera import CameraMove
+from conch.domain.camera import CameraMove, CameraPlan
 from conch.domain.catalog import Mode
 from conch.engines.base import EngineFailure, Frame, Job, ProgressFn
-from conch.engines.motion.easing import clip_time, ease_in_out
-from conch.engines.motion.framing import Pin, choose_pin, framed_views
+from conch.engines.motion.easing import clip_time
+from conch.engines.motion.framing import Pin, choose_pin, framed_views, still_reach
 from conch.engines.motion.geometry import STILL, CameraPose, Lens, is_identity
-from conch.engines.motion.morph import Transition
+from conch.engines.motion.morph import CameraTransition, related
 from conch.engines.motion.moves import gentle_push
+from conch.engines.motion.reading import FrameMotion, read_plan
 from conch.engines.motion.still import render_views
 from conch.engines.motion.subject import aim_at, subject_point
 from conch.engines.motion.timeline import CameraPath, plan_path
+from conch.engines.motion.whip import Whip, direction_of
 
 
 class MotionEngine:
@@ -52,7 +54,7 @@ class MotionEngine:
         if job.mode is Mode.IMAGE and first is not None:
             return _animate_still(first, job)
         if job.mode is Mode.FIRST_LAST and first is not None and last is not None:
-            return _transition(first, last, job)
+            return _between(first, last, job)
         if job.mode is Mode.FIRST_LAST and last is not None:
             return _land_on(last, job)
         raise EngineFailure(
@@ -79,42 +81,60 @@ def _seconds(job: Job) -> float:
     return job.frame_count / job.fps
 
 
-def _path(job: Job, picture: Frame, default: CameraPose | None) -> CameraPath:
+def _path(
+    job: Job, picture: Frame, default: CameraPose | None, plan: CameraPlan | None = None
+) -> CameraPath:
+    """The camera path of ``plan`` (the job's own by default) over ``picture``."""
+    plan = job.camera_plan if plan is None else plan
     aim = STILL
-    if any(CameraMove.TRACKING in segment.moves for segment in job.camera_plan.segments):
+    if any(CameraMove.TRACKING in segment.moves for segment in plan.segments):
         aim = aim_at(subject_point(picture), Lens(job.width, job.height))
-    return plan_path(job.camera_plan, _seconds(job), aim=aim, seed=job.seed, default=default)
+    return plan_path(plan, _seconds(job), aim=aim, seed=job.seed, default=default)
 
 
 def _animate_still(first: Frame, job: Job) -> Iterator[Frame]:
-    """Image to video: begin on the picture and move; a move that must look past the
-    picture's edges (pull out, zoom out) begins inside it and lands on the whole."""
+    """Image to video: the clip begins on the picture itself, whatever the move; a move that
+    looks past the picture's edges sees a little of it extended (:mod:`.extension`)."""
     lens = Lens(job.width, job.height)
     path = _path(job, first, gentle_push(_seconds(job)))
-    pin = choose_pin(path, lens, Pin.START, Pin.END)
-    return render_views(first, framed_views(path, lens, job.frame_count, pin))
+    reach = still_reach(lens)
+    views = framed_views(path, lens, job.frame_count, Pin.START, reach=reach)
+    return render_views(first, views, reach)
 
 
 def _land_on(last: Frame, job: Job) -> Iterator[Frame]:
     """A last frame alone: the camera moves and lands exactly on it.
 
     With no command the camera pulls back onto the picture. A move that would have to start
-    wider than the picture (a push in) comes and goes instead, still ending on it.
+    much wider than the picture (a push in) comes and goes instead, still ending on it.
     """
     lens = Lens(job.width, job.height)
     path = _path(job, last, gentle_push(_seconds(job)).scaled(-1.0))
+    reach = still_reach(lens)
+    # Chosen as if there were no extension: a push in compensated by zoom barely moves.
     pin = choose_pin(path, lens, Pin.END, Pin.BOTH)
-    return render_views(last, framed_views(path, lens, job.frame_count, pin))
+    views = framed_views(path, lens, job.frame_count, pin, reach=reach)
+    return render_views(last, views, reach)
 
 
-def _transition(first: Frame, last: Frame, job: Job) -> Iterator[Frame]:
-    """First and last frame: a flow transition, the camera plan a residual move on top."""
+def _between(first: Frame, last: Frame, job: Job) -> Iterator[Frame]:
+    """First and last frame: a transition along the motion between them, or, for two
+    pictures of different things, a whip pan from one into the other (:mod:`.whip`)."""
+    transition = related(first, last)
+    if transition is None:
+        return Whip(first, last, direction_of(job.camera_plan)).frames(job.frame_count)
+    return _transition(transition, job)
+
+
+def _transition(transition: CameraTransition, job: Job) -> Iterator[Frame]:
+    """The frames' own motion, shaped by the commands that agree with it; commands it cannot
+    show play as a detour on top (see :mod:`.reading`)."""
+    first, last = transition.first, transition.last
     lens = Lens(job.width, job.height)
-    transition = Transition(first, last)
-    path = _path(job, first, None)
+    reading = read_plan(job.camera_plan, FrameMotion.of(transition.full_camera, lens))
+    path = _path(job, first, None, reading.detour)
     times = [clip_time(index, job.frame_count) for index in range(job.frame_count)]
-    # A tracking shot moves with the scene's dominant motion, easing like a camera.
-    camera_times = [ease_in_out(t) for t in times] if path.tracks else times
+    camera_times = [reading.camera_time(t) for t in times]
     sources = transition.sources(camera_times)
     views = framed_views(path, lens, job.frame_count, Pin.BOTH, sources)
     for index, view in enumerate(views):

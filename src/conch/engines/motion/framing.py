@@ -2,15 +2,16 @@
 
 A frame can show only what its source holds. Every view of the clip is checked against the
 source: where a move would look past an edge, the view is zoomed in about a fixed anchor
-just enough to stay inside. The zoom never shrinks back while the move continues (a
-breathing zoom would look like a second move), and it is 1 at the pinned frame, so that
-frame is exactly the source.
+just enough to stay inside. A single picture is extended a little past its edges
+(:mod:`.extension`), and its views may look :data:`STILL_REACH` into that before any zoom.
+The zoom never shrinks back while the move continues (a breathing zoom would look like a
+second move), it grows with the clip's easing rather than only when an edge comes near, and
+it is 1 at the pinned frame, so that frame is exactly the source.
 
 Which frame is pinned:
 
-- ``START``: the clip begins on the source (an image animated forward);
-- ``END``: the clip lands on the source (a pull out that ends on the full picture, a
-  clip that must end on a given last frame);
+- ``START``: the clip begins on the source (an image animated forward, whatever the move);
+- ``END``: the clip lands on the source (a clip that must end on a given last frame);
 - ``BOTH``: a move between two fixed frames: the plan plays over the clip but its last
   :data:`RESIDUAL_EDGE`, then settles back over that share so that the clip still ends on
   its last frame.
@@ -29,7 +30,7 @@ from enum import Enum
 
 import numpy as np
 
-from conch.engines.motion.easing import clip_time, settle
+from conch.engines.motion.easing import clip_time, ease_in_out, settle
 from conch.engines.motion.geometry import (
     CameraPose,
     Homography,
@@ -49,12 +50,19 @@ RESIDUAL_EDGE = 0.3
 OUTLINE_POINTS = 32
 """Points checked along each edge of a view for being seen by a source (its corners too)."""
 
-UNSEEN_EDGE = 0.002
+UNSEEN_EDGE = 0.005
 """Share of the long side: how deep a band along an in-between frame's edges may be that
-neither the first nor the last frame saw (filled by stretching their edges): under a pixel
-at 320 wide, 2.7 at 768P, 3.8 at 1080P, too thin to see. Zooming to hide those last pixels
-too moves the whole picture off the true motion: on the test clip at an 8-frame gap it cost
-1.4 dB (31.51 -> 30.13), while a real smear is tens of pixels deep and is still hidden."""
+neither the first nor the last frame saw (filled by mirroring their edges): 4 px at 800
+wide, 6.8 at 768P, 9.6 at 1080P. A pan of a fifth of the field of view leaves such a sliver
+3 px deep at 800 wide along the top and bottom edges (keystone); zooming to hide it moves
+the whole picture off the true motion (0.7 %: the middle frame fell from 39 to 28 dB at
+quarter size, ``benchmarks/camera.py``). On the test clip at an 8-frame gap 0.2 % and 1 %
+score alike (31.37 dB at stride 4), while hiding every unseen pixel cost 1.4 dB."""
+
+STILL_REACH = 0.05
+"""Share of the long side that a view of a single picture may look past its edges, into
+the picture extended (:mod:`.extension`): 68 px at 768P. See docs/motion.md for how it was
+chosen against zooming in and against wider reaches."""
 
 PIN_PREFERENCE = 1.15
 """How much less zoom another pin must need before the preferred pin is given up."""
@@ -89,6 +97,11 @@ class Sources:
         return Sources(self.to_first[index], self.to_last[index])
 
 
+def still_reach(lens: Lens) -> float:
+    """Pixels a view of a single picture of ``lens``'s size may look past its edges."""
+    return STILL_REACH * max(lens.width, lens.height)
+
+
 def relative_pose(path: CameraPath, t: float, pin: Pin) -> CameraPose:
     """The camera at ``t`` relative to the camera that took the source."""
     if pin is Pin.START:
@@ -115,8 +128,8 @@ def overscan(path: CameraPath, lens: Lens, pin: Pin, samples: int = 25) -> float
 def choose_pin(path: CameraPath, lens: Lens, preferred: Pin, other: Pin) -> Pin:
     """``preferred``, unless pinning ``other`` hides the edges with clearly less zoom.
 
-    A pull out that starts on the whole picture can only be hidden by zooming back in as
-    fast as it pulls out (nothing would move); landing on the whole picture needs no zoom.
+    A push in that must land on a given last frame would start wider than the picture; it
+    comes and goes instead (``BOTH``), still ending on it.
     """
     if overscan(path, lens, other) * PIN_PREFERENCE < overscan(path, lens, preferred):
         return other
@@ -124,9 +137,15 @@ def choose_pin(path: CameraPath, lens: Lens, preferred: Pin, other: Pin) -> Pin:
 
 
 def framed_views(
-    path: CameraPath, lens: Lens, count: int, pin: Pin, sources: Sources | None = None
+    path: CameraPath,
+    lens: Lens,
+    count: int,
+    pin: Pin,
+    sources: Sources | None = None,
+    reach: float = 0.0,
 ) -> list[Homography]:
-    """The sampling map of every frame, zoomed just enough never to look past an edge.
+    """The sampling map of every frame, zoomed just enough never to look more than ``reach``
+    pixels past an edge (a still extended that far, see :mod:`.extension`).
 
     With ``sources`` (a clip drawn from a first and a last frame, pinned at both ends), each
     view is also zoomed until one of the two frames sees all of it.
@@ -134,13 +153,13 @@ def framed_views(
     if path.is_still and sources is None:
         return [np.eye(3)] * count
     views = raw_views(path, lens, count, pin)
-    anchor = best_anchor(views, lens, sources)
-    zoom = _monotone(_least_zoom(views, lens, anchor, sources), pin)
+    anchor = best_anchor(views, lens, sources, reach)
+    zoom = _monotone(_paced(_least_zoom(views, lens, anchor, sources, reach), pin), pin)
     return list(views @ scale_about(anchor, zoom))
 
 
 def best_anchor(
-    views: np.ndarray, lens: Lens, sources: Sources | None = None
+    views: np.ndarray, lens: Lens, sources: Sources | None = None, reach: float = 0.0
 ) -> tuple[float, float]:
     """The output point to zoom about that hides every edge with the least zoom.
 
@@ -156,7 +175,7 @@ def best_anchor(
         key=lambda p: (p[0] - w / 2) ** 2 + (p[1] - h / 2) ** 2,
     )
     for anchor in candidates:
-        cost = float(_least_zoom(sample, lens, anchor, sample_sources).max())
+        cost = float(_least_zoom(sample, lens, anchor, sample_sources, reach).max())
         if cost * ANCHOR_TOLERANCE < best_cost:
             best, best_cost = anchor, cost
         if best_cost == 1.0:
@@ -165,9 +184,13 @@ def best_anchor(
 
 
 def _least_zoom(
-    views: np.ndarray, lens: Lens, anchor: tuple[float, float], sources: Sources | None
+    views: np.ndarray,
+    lens: Lens,
+    anchor: tuple[float, float],
+    sources: Sources | None,
+    reach: float = 0.0,
 ) -> np.ndarray:
-    zoom = needed_zoom(views, lens, anchor)
+    zoom = needed_zoom(views, lens, anchor, reach)
     if sources is None:
         return zoom
     cover = covering_zoom(views, lens, anchor, sources)
@@ -176,13 +199,16 @@ def _least_zoom(
     return np.maximum(zoom, cover)
 
 
-def needed_zoom(views: np.ndarray, lens: Lens, anchor: tuple[float, float]) -> np.ndarray:
-    """For each view, the least zoom about ``anchor`` that keeps it inside the source."""
+def needed_zoom(
+    views: np.ndarray, lens: Lens, anchor: tuple[float, float], reach: float = 0.0
+) -> np.ndarray:
+    """For each view, the least zoom about ``anchor`` that keeps it within ``reach`` pixels
+    of the source."""
     quad = _homogeneous(corners(lens.width, lens.height))
 
     def inside(zoom: np.ndarray) -> np.ndarray:
         seen = _project(views @ scale_about(anchor, zoom), quad)
-        return np.all(_within(seen, lens), axis=1)
+        return np.all(_within(seen, lens, reach), axis=1)
 
     return _least(inside, len(views))
 
@@ -248,9 +274,10 @@ def _project(views: np.ndarray, points: np.ndarray) -> np.ndarray:
     return np.nan_to_num(mapped[:, :2] / safe, nan=1e9)
 
 
-def _within(points: np.ndarray, lens: Lens) -> np.ndarray:
-    """Which of the (n, 2, k) ``points`` lie on a frame (pixel centres, edges included): (n, k)."""
-    slack = 1e-6
+def _within(points: np.ndarray, lens: Lens, reach: float = 0.0) -> np.ndarray:
+    """Which of the (n, 2, k) ``points`` lie on a frame (pixel centres, edges included) or
+    within ``reach`` pixels of it: (n, k)."""
+    slack = 1e-6 + reach
     x, y = points[:, 0], points[:, 1]
     return (
         (x >= -slack)
@@ -258,6 +285,21 @@ def _within(points: np.ndarray, lens: Lens) -> np.ndarray:
         & (y >= -slack)
         & (y <= lens.height - 1 + slack)
     )
+
+
+def _paced(zoom: np.ndarray, pin: Pin) -> np.ndarray:
+    """``zoom``, raised so that it grows with the clip's eased progress from its pinned end.
+
+    Zoomed only where an edge comes near, the zoom would start late and read as a second
+    move; a pull out whose extension runs out would stop dead, its zoom cancelling it. Paced,
+    the deepest zoom is spread over the clip the way the move itself eases.
+    """
+    if pin is Pin.BOTH or len(zoom) < 2:
+        return zoom
+    progress = np.array([ease_in_out(clip_time(i, len(zoom))) for i in range(len(zoom))])
+    if pin is Pin.END:
+        progress = progress[::-1]
+    return np.maximum(zoom, float(zoom.max()) ** progress)
 
 
 def _monotone(zoom: Sequence[float] | np.ndarray, pin: Pin) -> np.ndarray:

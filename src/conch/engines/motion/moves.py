@@ -1,7 +1,8 @@
 """What each of the 15 camera commands does to the camera, per second of its segment.
 
-Rates are gentle on purpose: a photograph holds only what its frame shows, and every move
-that looks past an edge must be paid for with an overscan (see :mod:`.framing`).
+Rates are moderate on purpose: a photograph holds only what its frame shows, and a move
+that looks past an edge must be paid for with a little extension of the picture and then a
+zoom (see :mod:`.framing`). docs/motion.md lists what each move does to a 6 s image clip.
 """
 
 from __future__ import annotations
@@ -11,17 +12,33 @@ import math
 from conch.domain.camera import CameraMove
 from conch.engines.motion.geometry import CameraPose
 
-TRANSLATION_RATE = 0.025
-"""Truck and pedestal: scene distances per second (about 2% of the width on screen)."""
+TRUCK_RATE = 0.032
+"""Truck: scene distances per second (a 6 s truck carries the centre ~10 % of the width)."""
+
+PEDESTAL_RATE = 0.025
+"""Pedestal: scene distances per second (a 6 s pedestal carries the centre ~15 % of the
+height; the frame is shorter than wide, so the same distance costs more zoom)."""
 
 DOLLY_RATE = 0.035
-"""Push in and pull out: scene distances per second (a 6 s push in enlarges ~1.2x)."""
+"""Push in: scene distances per second (a 6 s push in enlarges ~1.2x)."""
 
-TURN_RATE = math.radians(1.2)
-"""Pan and tilt: radians per second."""
+PAN_RATE = math.radians(1.5)
+"""Pan: radians per second (a 6 s pan carries the centre ~9 % of the width)."""
+
+TILT_RATE = math.radians(1.2)
+"""Tilt: radians per second (a 6 s tilt carries the centre ~15 % of the height)."""
 
 ZOOM_RATE = 0.035
-"""Zoom: natural log of the focal-length factor per second (6 s: ~1.23x)."""
+"""Zoom in: natural log of the focal-length factor per second (6 s: ~1.23x)."""
+
+PULL_OUT_RATE = 0.015
+"""Pull out: scene distances per second. A move out must look past every edge of a still,
+so it goes only as far as the picture's extension reaches (framing.STILL_REACH) in 6 s:
+about 1.07x at the centre, without any zoom to hide an edge."""
+
+ZOOM_OUT_RATE = 0.0158
+"""Zoom out: natural log of the focal-length factor per second; 6 s: ~1.1x, the extension's
+reach on the left and right edges."""
 
 GENTLE_DOLLY_RATE = 0.02
 """The slow push in of an image with no camera command, and the advance of a tracking shot."""
@@ -33,18 +50,18 @@ LONGEST_MOVE = 6.0
 """Seconds after which a segment's move stops growing (a 10 s push in is no deeper)."""
 
 _RATES: dict[CameraMove, CameraPose] = {
-    CameraMove.TRUCK_LEFT: CameraPose(x=-TRANSLATION_RATE),
-    CameraMove.TRUCK_RIGHT: CameraPose(x=TRANSLATION_RATE),
-    CameraMove.PEDESTAL_UP: CameraPose(y=-TRANSLATION_RATE),
-    CameraMove.PEDESTAL_DOWN: CameraPose(y=TRANSLATION_RATE),
+    CameraMove.TRUCK_LEFT: CameraPose(x=-TRUCK_RATE),
+    CameraMove.TRUCK_RIGHT: CameraPose(x=TRUCK_RATE),
+    CameraMove.PEDESTAL_UP: CameraPose(y=-PEDESTAL_RATE),
+    CameraMove.PEDESTAL_DOWN: CameraPose(y=PEDESTAL_RATE),
     CameraMove.PUSH_IN: CameraPose(z=DOLLY_RATE),
-    CameraMove.PULL_OUT: CameraPose(z=-DOLLY_RATE),
-    CameraMove.PAN_LEFT: CameraPose(yaw=-TURN_RATE),
-    CameraMove.PAN_RIGHT: CameraPose(yaw=TURN_RATE),
-    CameraMove.TILT_UP: CameraPose(pitch=TURN_RATE),
-    CameraMove.TILT_DOWN: CameraPose(pitch=-TURN_RATE),
+    CameraMove.PULL_OUT: CameraPose(z=-PULL_OUT_RATE),
+    CameraMove.PAN_LEFT: CameraPose(yaw=-PAN_RATE),
+    CameraMove.PAN_RIGHT: CameraPose(yaw=PAN_RATE),
+    CameraMove.TILT_UP: CameraPose(pitch=TILT_RATE),
+    CameraMove.TILT_DOWN: CameraPose(pitch=-TILT_RATE),
     CameraMove.ZOOM_IN: CameraPose(log_zoom=ZOOM_RATE),
-    CameraMove.ZOOM_OUT: CameraPose(log_zoom=-ZOOM_RATE),
+    CameraMove.ZOOM_OUT: CameraPose(log_zoom=-ZOOM_OUT_RATE),
     CameraMove.TRACKING: CameraPose(z=GENTLE_DOLLY_RATE),
 }
 """Displacement per second; shake and static have none (shake is jitter, see :mod:`.shake`)."""

@@ -25,7 +25,6 @@ class Segment:
 
     displacement: CameraPose
     shaking: bool = False
-    tracking: bool = False
 
 
 @dataclass(frozen=True)
@@ -35,11 +34,6 @@ class CameraPath:
     segments: tuple[Segment, ...]
     seconds: float
     shake: Shake
-
-    @property
-    def tracks(self) -> bool:
-        """True if some segment is a tracking shot (it follows the scene's motion)."""
-        return any(s.tracking for s in self.segments)
 
     @property
     def is_still(self) -> bool:
@@ -105,5 +99,5 @@ def plan_path(
             displacement = displacement + tracking_turn(aim, reached)
             aimed = True
         reached = reached + displacement
-        built.append(Segment(displacement, CameraMove.SHAKE in segment.moves, tracking))
+        built.append(Segment(displacement, CameraMove.SHAKE in segment.moves))
     return CameraPath(tuple(built), seconds, shake)
