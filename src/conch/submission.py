@@ -18,6 +18,7 @@ the task's ``inputs``; whatever a submit wrote is deleted again if the task is n
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from functools import partial
 
@@ -25,7 +26,7 @@ import anyio
 from sqlalchemy.exc import IntegrityError
 
 from conch.delivery.handshake import confirm_callback
-from conch.domain.errors import ConchError
+from conch.domain.errors import ConchError, Internal
 from conch.domain.ids import new_id
 from conch.domain.request import GenerationRequest, ImageRole, TaskSpec, is_data_url, validate
 from conch.domain.task import StoredImage, Task
@@ -134,7 +135,8 @@ def _accept(
         raise RuntimeError("could not draw a fresh task id")
     except BaseException:
         for key in written:  # only this submit's own files
-            services.media.delete(key)
+            with contextlib.suppress(Internal):  # storage is down: report the first failure
+                services.media.delete(key)
         raise
 
 
