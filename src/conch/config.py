@@ -7,8 +7,11 @@ by ``CONCH_CONFIG``, else ``./conch.toml`` when it exists), defaults.
 from __future__ import annotations
 
 import os
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import (
@@ -42,7 +45,10 @@ class ModelRoute(BaseModel):
 class Settings(BaseSettings):
     """Everything an operator can set. Each field is also ``CONCH_<FIELD>``."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+    # Errors never echo what was set: a URL may carry a password (postgres://, s3://).
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, extra="ignore", hide_input_in_errors=True
+    )
 
     data_dir: Path = Path("var")
     host: str = "127.0.0.1"
@@ -53,6 +59,15 @@ class Settings(BaseSettings):
         None, description="a group that may read stored media (files 0640); none: owner only"
     )
     public_url: str | None = None
+    storage_url: str | None = Field(
+        None, description="where media lives: file:///path or s3://bucket/prefix; none: media/"
+    )
+    s3_endpoint_url: str | None = Field(
+        None, description="the S3 endpoint (MinIO, Ceph, another cloud); none: AWS's own"
+    )
+    s3_presigned_downloads: bool = Field(
+        False, description="checked download links redirect to presigned S3 URLs"
+    )
     download_ttl: int = Field(3600, gt=0, description="seconds a download link stays valid")
     chanjing_token_ttl: int = Field(
         86400, gt=0, description="seconds a Chanjing access_token stays valid"
@@ -113,6 +128,14 @@ class Settings(BaseSettings):
         parse_networks(networks)
         return [network.strip() for network in networks]
 
+    @field_validator("storage_url")
+    @classmethod
+    def _storage_url_parses(cls, url: str | None) -> str | None:
+        """A typo in CONCH_STORAGE_URL fails at start-up, not at the first submit."""
+        if url is not None:
+            parse_storage_url(url)
+        return url
+
     @classmethod
     @override
     def settings_customise_sources(
@@ -138,9 +161,53 @@ class Settings(BaseSettings):
         return self.data_dir / "media"
 
     @property
+    def media_location(self) -> Path | S3Location:
+        """Where media lives: a folder, or a bucket and prefix (``CONCH_STORAGE_URL``)."""
+        return self.media_dir if self.storage_url is None else parse_storage_url(self.storage_url)
+
+    @property
+    def staging_dir(self) -> Path:
+        """The local folder a runner encodes into before it uploads to a bucket."""
+        return self.data_dir / "staging"
+
+    @property
     def secret_file(self) -> Path:
         return self.data_dir / "secret.key"
 
     def route(self, model: str) -> ModelRoute:
         """The engine route for ``model``; the motion engine unless configured."""
         return self.models.get(model) or ModelRoute()
+
+
+@dataclass(frozen=True)
+class S3Location:
+    """A bucket, and the prefix every media key is stored under ("" or ending in "/")."""
+
+    bucket: str
+    prefix: str
+
+
+STORAGE_URL_FORMS = "file:///absolute/path or s3://bucket/optional/prefix"
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+
+
+def parse_storage_url(url: str) -> Path | S3Location:
+    """The folder or bucket a ``CONCH_STORAGE_URL`` names; ValueError saying what is allowed."""
+    parts = urlsplit(url)
+    if parts.query or parts.fragment:
+        raise ValueError(f"storage_url takes no query or fragment: {STORAGE_URL_FORMS}")
+    if "@" in parts.netloc:  # never echoed: that is where credentials would be
+        raise ValueError(
+            "storage_url holds no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+        )
+    if parts.scheme == "file" and not parts.netloc and parts.path.startswith("/"):
+        return Path(unquote(parts.path))
+    if parts.scheme == "s3":
+        if not _BUCKET.fullmatch(parts.netloc):
+            raise ValueError(
+                "storage_url's bucket must be 3-63 lowercase letters, digits, dots or hyphens,"
+                f" got {parts.netloc!r}"
+            )
+        prefix = unquote(parts.path).strip("/")
+        return S3Location(parts.netloc, f"{prefix}/" if prefix else "")
+    raise ValueError(f"storage_url must be {STORAGE_URL_FORMS}, got {url!r}")

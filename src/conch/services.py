@@ -14,6 +14,7 @@ from conch.config import Settings
 from conch.media.links import LinkSigner
 from conch.media.slots import FetchSlots
 from conch.media.storage import MediaStore
+from conch.media.stores import open_media
 from conch.net.policy import OutboundPolicy
 from conch.store.chanjing import ChanjingStore
 from conch.store.db import open_database
@@ -54,7 +55,7 @@ class Services:
 
     @classmethod
     def open(cls, settings: Settings) -> Services:
-        """Open (creating on first use) the data dir, database, media folder and secret."""
+        """Open (creating on first use) the data dir, database, media store and secret."""
         if not settings.data_dir.exists():
             # Readable by its owner only: the database holds signing secrets.
             settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -65,7 +66,7 @@ class Services:
             tasks=TaskStore(db),
             keys=KeyStore(db),
             chanjing=ChanjingStore(db, token_ttl=settings.chanjing_token_ttl),
-            media=MediaStore(settings.media_dir, group=settings.media_group),
+            media=open_media(settings),
             secret=load_secret(settings.secret_file),
         )
 

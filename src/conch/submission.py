@@ -18,6 +18,7 @@ the task's ``inputs``; whatever a submit wrote is deleted again if the task is n
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from functools import partial
 
@@ -25,13 +26,14 @@ import anyio
 from sqlalchemy.exc import IntegrityError
 
 from conch.delivery.handshake import confirm_callback
-from conch.domain.errors import ConchError
+from conch.domain.errors import ConchError, Internal
 from conch.domain.ids import new_id
 from conch.domain.request import GenerationRequest, ImageRole, TaskSpec, is_data_url, validate
 from conch.domain.task import StoredImage, Task
 from conch.engines.registry import check_servable
 from conch.media.fetch import fetch_image
 from conch.media.images import ImageInfo, inspect_image
+from conch.media.storage import input_key_in, new_inputs_folder
 from conch.services import Services
 from conch.store.keys import ApiKey
 
@@ -133,7 +135,8 @@ def _accept(
         raise RuntimeError("could not draw a fresh task id")
     except BaseException:
         for key in written:  # only this submit's own files
-            services.media.delete(key)
+            with contextlib.suppress(Internal):  # storage is down: report the first failure
+                services.media.delete(key)
         raise
 
 
@@ -141,10 +144,10 @@ def _store_inputs(
     services: Services, images: dict[ImageRole, Image], written: list[str]
 ) -> dict[ImageRole, StoredImage]:
     """Write the images under a fresh folder; each key is added to ``written`` once stored."""
-    folder = services.media.new_inputs_folder()
+    folder = new_inputs_folder()
     inputs: dict[ImageRole, StoredImage] = {}
     for role, (data, info) in images.items():
-        key = services.media.input_key_in(folder, role.value, info.format)
+        key = input_key_in(folder, role.value, info.format)
         written.append(key)  # before writing: a failed write leaves the folder it made
         services.media.write(key, data)
         inputs[role] = StoredImage(key, info.format, info.width, info.height)
@@ -152,7 +155,7 @@ def _store_inputs(
 
 
 def _public(spec: TaskSpec) -> TaskSpec:
-    """The spec as stored: data URLs shortened (their bytes live in the media folder)."""
+    """The spec as stored: data URLs shortened (their bytes live in media storage)."""
     sources = {role: _shorten(source) for role, source in spec.image_sources.items()}
     return dataclasses.replace(spec, image_sources=sources)
 

@@ -24,8 +24,8 @@ from conch.delivery.push import MAX_ANSWER_BYTES, Pusher
 from conch.delivery.signing import new_secret
 from conch.domain.ids import new_id
 from conch.domain.task import Task
+from conch.media.folder import FolderStore
 from conch.media.links import link_base, link_base_problem
-from conch.media.storage import MediaStore
 from conch.services import Services
 from conch.store.chanjing import ChanjingStore
 from conch.store.db import open_database
@@ -366,7 +366,7 @@ def test_a_failing_database_is_logged_once_not_on_every_claim(
         tasks=TaskStore(engine),
         keys=KeyStore(engine),
         chanjing=ChanjingStore(engine),
-        media=MediaStore(tmp_path / "media"),
+        media=FolderStore(tmp_path / "media"),
         secret=b"s" * 32,
     )
     deliverer = Deliverer(services)

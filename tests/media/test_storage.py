@@ -1,4 +1,4 @@
-"""The media folder: writes on a full disk, and the sweep of half-written files."""
+"""The media folder: writes on a full disk, the sweep of half-written files, file modes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from conch.domain.errors import Internal
-from conch.media.storage import PARTIAL_MAX_AGE, STORAGE_FULL, MediaStore
+from conch.media.folder import FolderStore
+from conch.media.storage import (
+    PARTIAL_MAX_AGE,
+    STORAGE_FULL,
+    input_key_in,
+    new_inputs_folder,
+    output_key,
+)
 from support.filesystems import fill, small_filesystem
 from support.photos import encode, photo
 
@@ -34,24 +41,24 @@ def files_under(root: Path) -> list[str]:
 
 
 def test_a_write_on_a_full_disk_says_so_and_leaves_nothing(small_disk: Path) -> None:
-    media = MediaStore(small_disk / "media")
+    media = FolderStore(small_disk / "media")
     image = encode(photo("astronaut"))
     media.write("inputs/a/first_frame.jpeg", image)  # fits
     filler = fill(small_disk)
-    folder = media.new_inputs_folder()
+    folder = new_inputs_folder()
     with pytest.raises(Internal) as refused:
-        media.write(media.input_key_in(folder, "first_frame", "jpeg"), image)
+        media.write(input_key_in(folder, "first_frame", "jpeg"), image)
     assert refused.value.message() == STORAGE_FULL
     assert "storage is full" in STORAGE_FULL
     assert files_under(small_disk / "media") == ["inputs/a/first_frame.jpeg"]  # no .partial
     assert media.read("inputs/a/first_frame.jpeg") == image  # reads go on
     filler.unlink()
-    media.write(media.input_key_in(folder, "first_frame", "jpeg"), image)  # space again
+    media.write(input_key_in(folder, "first_frame", "jpeg"), image)  # space again
 
 
 def test_half_written_files_are_swept_once_their_writer_is_surely_gone(tmp_path: Path) -> None:
     clock = Clock(1_800_000_000.0)
-    media = MediaStore(tmp_path, clock=clock)
+    media = FolderStore(tmp_path, clock=clock)
     abandoned = tmp_path / "inputs" / "aaaa" / ".first_frame.jpeg.123.partial"
     being_written = tmp_path / "inputs" / "bbbb" / ".first_frame.jpeg.456.partial"
     kept = tmp_path / "inputs" / "aaaa" / "last_frame.jpeg"
@@ -77,12 +84,12 @@ def _mode(path: Path) -> int:
 
 
 def test_stored_media_is_readable_by_its_owner_only(tmp_path: Path) -> None:
-    media = MediaStore(tmp_path / "media")
-    key = media.input_key_in(media.new_inputs_folder(), "first_frame_image", "jpg")
+    media = FolderStore(tmp_path / "media")
+    key = input_key_in(new_inputs_folder(), "first_frame_image", "jpg")
     media.write(key, encode(photo("coffee")))
     staging = media.staging_path(7, 1)
     staging.write_bytes(b"an mp4")  # as the encoder leaves it, under the process's umask
-    output = media.output_key(7, 1)
+    output = output_key(7, 1)
     media.publish(staging, output)
     assert _mode(media.path(key)) == 0o600 and _mode(media.path(output)) == 0o600
     assert _mode(media.path(key).parent) == 0o700 and _mode(tmp_path / "media") == 0o700
@@ -90,8 +97,8 @@ def test_stored_media_is_readable_by_its_owner_only(tmp_path: Path) -> None:
 
 def test_a_group_the_operator_names_may_read_it_too(tmp_path: Path) -> None:
     group = grp.getgrgid(os.getgid()).gr_name  # one this process may hand files to
-    media = MediaStore(tmp_path / "media", group=group)
-    key = media.input_key_in(media.new_inputs_folder(), "first_frame_image", "jpg")
+    media = FolderStore(tmp_path / "media", group=group)
+    key = input_key_in(new_inputs_folder(), "first_frame_image", "jpg")
     media.write(key, encode(photo("coffee")))
     stored = media.path(key)
     assert _mode(stored) == 0o640 and stored.stat().st_gid == os.getgid()

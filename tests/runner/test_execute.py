@@ -16,9 +16,11 @@ from typing import ClassVar
 import pytest
 
 from conch.config import Settings
+from conch.domain.errors import NotFound
 from conch.domain.request import GenerationRequest
 from conch.domain.task import Task, TaskStatus
 from conch.engines.base import Engine, Frame, Job, ProgressFn
+from conch.media.storage import output_key
 from conch.runner.execute import Runner, execute
 from conch.runner.worker import open_runner, sweep
 from conch.services import Services
@@ -153,11 +155,11 @@ def test_the_sweep_removes_videos_no_record_points_to(services: Services, runner
     assert execute(claim(runner), runner) is TaskStatus.SUCCESS
     recorded = services.tasks.get(task.owner_id, task.id)
     assert recorded.output is not None
-    kept = services.media.path(
-        services.tasks.file(task.owner_id, recorded.output.file_id).storage_key
-    )
+    kept = services.tasks.file(task.owner_id, recorded.output.file_id)
     # A runner that died between publishing and recording left this behind.
-    orphan = services.media.path(services.media.output_key(task.id, 99))
-    orphan.write_bytes(b"not recorded")
+    orphan = output_key(task.id, 99)
+    services.media.write(orphan, b"not recorded")
     sweep(runner)
-    assert kept.exists() and not orphan.exists()
+    assert services.media.stat(kept.storage_key).size == kept.bytes
+    with pytest.raises(NotFound):
+        services.media.stat(orphan)

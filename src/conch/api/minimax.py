@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from conch.api.auth import Installation, Owner
 from conch.api.files import download_url
+from conch.api.ranges import stored_file_response
 from conch.api.responses import JSONAnswer
 from conch.api.routing import (
     ID_DIGITS,
@@ -118,10 +119,10 @@ def router(tag: str = "MiniMax") -> APIRouter:
         ],
         owner: Owner,
         found: Installation,
+        request: Request,
     ) -> Response:
         """The file's bytes (HTTP Range requests are served)."""
         record = found.tasks.file(owner.id, wire.file_id(file_id))
-        path = found.media.path(record.storage_key)
-        return FileResponse(path, media_type="video/mp4", filename=record.filename)
+        return stored_file_response(request, found.media, record.storage_key, record.filename)
 
     return routes

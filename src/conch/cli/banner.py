@@ -17,7 +17,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 from conch import __version__
-from conch.config import Settings
+from conch.config import S3Location, Settings
+from conch.net.targets import display_url
 
 KEY_VARIABLE = "CONCH_API_KEY"
 EXAMPLE_PROMPT = "[Push in] a cup of coffee on a wooden table"
@@ -108,6 +109,16 @@ def outbound_rule(settings: Settings) -> str:
     )
 
 
+def media_where(settings: Settings) -> str:
+    """Where media lives (CONCH_STORAGE_URL), with no credential."""
+    location = settings.media_location
+    if isinstance(location, S3Location):
+        endpoint = settings.s3_endpoint_url
+        at = f" at {display_url(endpoint)}" if endpoint else ""
+        return f"s3://{location.bucket}/{location.prefix}{at}"
+    return str(location.resolve())
+
+
 def greeting(settings: Settings, new_key: str | None, runners: int, engines: str) -> str:
     """The whole start banner."""
     base = local_url(settings)
@@ -140,6 +151,7 @@ def greeting(settings: Settings, new_key: str | None, runners: int, engines: str
             f"  image URLs:  {outbound_rule(settings)}",
             f"  runners:     {runners} process(es)",
             f"  engines:     {engines}",
+            f"  media:       {media_where(settings)}",
             "",
         ]
     )

@@ -1,156 +1,156 @@
-"""Media storage: a local folder (shared storage at scale) holding inputs and outputs.
+"""Media storage: what conch asks of the place that holds inputs and outputs.
 
-Keys are relative paths. A runner encodes into a staging file named after its claim and
-publishes it with an atomic rename, so a reader never sees half a video and a runner that
-lost its claim (or was killed) leaves only a staging file behind, which a runner removes
-once that claim is gone (:meth:`MediaStore.staging_files`).
+:class:`MediaStore` is the interface; :mod:`conch.media.folder` (a local or NFS folder) and
+:mod:`conch.media.s3` (an S3-compatible bucket) implement it, and :mod:`conch.media.stores`
+opens the one ``CONCH_STORAGE_URL`` names.
 
-Inputs are written the same way, through a ``.partial`` file renamed into place. A write
-that fails removes its partial file; one whose writer was killed is removed by a runner's
-sweep once it is :data:`PARTIAL_MAX_AGE` old. A write that fails for want of space raises
-:class:`~conch.domain.errors.Internal` saying so.
-
-Every file conch stores is readable by its owner only (0600, folders 0700), or also by one
-group the operator names (0640 and 0750, ``CONCH_MEDIA_GROUP``): inputs are users' pictures.
+Keys are relative paths, the same under every backend: ``inputs/<hex>/<role>.<ext>`` for a
+submit's images, ``outputs/<task>.<fence>.mp4`` for a video. A runner encodes into a local
+staging file named after its claim (PyAV writes files) and publishes it under the claim's
+own output key, so a reader never sees half a video, a stale runner cannot overwrite the
+winner, and whatever a lost or killed claim left behind is found by its (task, fence) and
+swept once that claim is gone (:meth:`MediaStore.sweep_claims`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import errno
-import grp
-import os
-import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
+from urllib.parse import quote
 
-from conch.domain.errors import Internal
-
-_INPUTS = "inputs"
-_OUTPUTS = "outputs"
-_STAGING = "staging"
-_PARTIAL = ".partial"
-_NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
+INPUTS = "inputs"
+OUTPUTS = "outputs"
+STAGING = "staging"
+VIDEO_SUFFIX = ".mp4"
+CHUNK_BYTES = 64 * 1024
+"""Bytes read at a time when a stored file is streamed."""
 
 PARTIAL_MAX_AGE = 600.0
-"""Seconds after which a partial file is taken for abandoned: a write takes far less."""
+"""Seconds after which a partial write is taken for abandoned: a write takes far less."""
 STORAGE_FULL = (
     "storage is full: the server could not store the images; try again once space is freed"
 )
+MISSING = "the file is no longer in media storage"
+
+ClaimCheck = Callable[[int, int], bool]
+"""Whether the claim (task id, fence) still holds its task: ``TaskStore.holds``."""
+RecordCheck = Callable[[str], bool]
+"""Whether a file record points at a key: ``TaskStore.recorded``."""
 
 
-class MediaStore:
-    """Files under one root folder."""
+@dataclass(frozen=True)
+class StoredFile:
+    """What a download needs to know of a stored file before sending any of it."""
 
-    def __init__(
-        self, root: Path, *, clock: Callable[[], float] = time.time, group: str | None = None
-    ) -> None:
-        self.root = root
-        self.clock = clock
-        self._gid = grp.getgrnam(group).gr_gid if group else None
-        self._file_mode, self._folder_mode = (0o640, 0o750) if group else (0o600, 0o700)
-        for folder in (root, *(root / name for name in (_INPUTS, _OUTPUTS, _STAGING))):
-            self._make_folder(folder)
+    size: int
+    etag: str
+    """Changes whenever the bytes do (an HTTP entity tag, quotes included)."""
+    modified: float
+    """Seconds since the epoch."""
 
-    @staticmethod
-    def new_inputs_folder() -> str:
-        """A fresh folder for one submit's input images: ``inputs/<random hex>``.
 
-        Not named after the task: a task id drawn twice must never let one submit's files
-        overwrite (or its cleanup delete) another task's.
-        """
-        return f"{_INPUTS}/{uuid.uuid4().hex}"
-
-    @staticmethod
-    def input_key_in(folder: str, role: str, extension: str) -> str:
-        return f"{folder}/{role}.{extension}"
-
-    def delete(self, key: str) -> None:
-        """Remove the file at ``key`` (if any), and its own folder once that is empty."""
-        path = self.path(key)
-        path.unlink(missing_ok=True)
-        folder = path.parent
-        if folder.parent.parent == self.root.resolve():  # inputs/<hex>/, never inputs/ itself
-            with contextlib.suppress(OSError):  # not empty: another file still lives there
-                folder.rmdir()
-
-    @staticmethod
-    def output_key(task_id: int, fence: int) -> str:
-        # One key per claim: a stale runner publishing late cannot overwrite the winner.
-        return f"{_OUTPUTS}/{task_id}.{fence}.mp4"
-
-    def path(self, key: str) -> Path:
-        path = (self.root / key).resolve()
-        if not path.is_relative_to(self.root.resolve()):
-            raise ValueError(f"media key {key!r} leaves the media folder")
-        return path
+class MediaStore(Protocol):
+    """Where inputs and outputs live. Missing keys raise :class:`~conch.domain.errors.NotFound`
+    (a download) or ``FileNotFoundError`` (a runner's read); a full store raises
+    :class:`~conch.domain.errors.Internal` saying so."""
 
     def write(self, key: str, data: bytes) -> None:
-        """Store ``data`` under ``key`` atomically; Internal when the disk is full."""
-        path = self.path(key)
-        partial = path.with_name(f".{path.name}.{os.getpid()}{_PARTIAL}")
-        try:
-            self._make_folder(path.parent)
-            partial.write_bytes(data)
-            self._protect(partial)
-            partial.replace(path)
-        except OSError as error:
-            partial.unlink(missing_ok=True)
-            if error.errno in _NO_SPACE:
-                raise Internal(STORAGE_FULL) from error
-            raise
-
-    def sweep_partial_files(self, older_than: float = PARTIAL_MAX_AGE) -> int:
-        """Remove input files left half-written ``older_than`` seconds ago; how many."""
-        cutoff = self.clock() - older_than
-        removed = 0
-        for partial in (self.root / _INPUTS).glob(f"*/.*{_PARTIAL}"):
-            with contextlib.suppress(FileNotFoundError):  # another sweeper was first
-                if partial.stat().st_mtime < cutoff:
-                    self.delete(self.key_of(partial))
-                    removed += 1
-        return removed
+        """Store ``data`` under ``key``, whole or not at all."""
 
     def read(self, key: str) -> bytes:
-        return self.path(key).read_bytes()
+        """The bytes under ``key`` (inputs: a few megabytes at most)."""
+
+    def delete(self, key: str) -> None:
+        """Remove ``key``, if it is there."""
 
     def staging_path(self, task_id: int, fence: int) -> Path:
-        return self.root / _STAGING / f"{task_id}.{fence}.mp4"
+        """The local file the encoder writes for this claim."""
 
     def publish(self, staging: Path, key: str) -> int:
-        """Move a finished staging file to ``key``; its size in bytes."""
-        path = self.path(key)
-        self._make_folder(path.parent)
-        self._protect(staging)
-        staging.replace(path)
-        return path.stat().st_size
+        """Store a finished staging file under ``key`` (the local file is gone afterwards);
+        its size in bytes."""
 
-    def staging_files(self) -> Iterator[tuple[int, int, Path]]:
-        """Every staging file with the (task id, fence) of the claim that wrote it."""
-        return _claim_files(self.root / _STAGING)
+    def stat(self, key: str) -> StoredFile:
+        """Size, entity tag and modification time of ``key``."""
 
-    def output_files(self) -> Iterator[tuple[int, int, Path]]:
-        """Every published output with the (task id, fence) of the claim that made it."""
-        return _claim_files(self.root / _OUTPUTS)
+    def open_range(self, key: str, start: int, stop: int) -> Iterator[bytes]:
+        """Bytes ``start`` up to (not including) ``stop`` of ``key``, a chunk at a time;
+        never the whole file in memory."""
 
-    def key_of(self, path: Path) -> str:
-        return path.resolve().relative_to(self.root.resolve()).as_posix()
+    def copy_to(self, key: str, destination: Path) -> None:
+        """Write the file under ``key`` to a local ``destination``."""
 
-    def _make_folder(self, folder: Path) -> None:
-        if not folder.is_dir():
-            folder.mkdir(parents=True, exist_ok=True)
-            self._protect(folder, self._folder_mode)
+    def presigned_url(self, key: str, filename: str, expires_in: int) -> str | None:
+        """A URL the client may fetch ``key`` from directly for ``expires_in`` seconds, or
+        None when this store serves only through conch."""
 
-    def _protect(self, path: Path, mode: int | None = None) -> None:
-        """Give ``path`` conch's mode, and the operator's group when one is set."""
-        if self._gid is not None:
-            os.chown(path, -1, self._gid)
-        path.chmod(self._file_mode if mode is None else mode)
+    def sweep_partial_files(self, older_than: float = PARTIAL_MAX_AGE) -> int:
+        """Remove input writes abandoned ``older_than`` seconds ago; how many."""
+
+    def sweep_claims(self, holds: ClaimCheck, recorded: RecordCheck) -> int:
+        """Remove what claims that are gone left behind: staging files, and outputs no
+        record points to (published by a runner that died, or lost, before recording
+        them); how many."""
 
 
-def _claim_files(folder: Path) -> Iterator[tuple[int, int, Path]]:
-    for path in folder.glob("*.*.mp4"):
-        task_id, fence, _ = path.name.split(".")
-        if task_id.isdigit() and fence.isdigit():
-            yield int(task_id), int(fence), path
+def new_inputs_folder() -> str:
+    """A fresh folder for one submit's input images: ``inputs/<random hex>``.
+
+    Not named after the task: a task id drawn twice must never let one submit's files
+    overwrite (or its cleanup delete) another task's.
+    """
+    return f"{INPUTS}/{uuid.uuid4().hex}"
+
+
+def input_key_in(folder: str, role: str, extension: str) -> str:
+    """The key of one input image in a submit's folder."""
+    return f"{folder}/{role}.{extension}"
+
+
+def output_key(task_id: int, fence: int) -> str:
+    """The key a claim publishes its video under: one per claim, so a stale runner
+    publishing late cannot overwrite the winner."""
+    return f"{OUTPUTS}/{claim_file_name(task_id, fence)}"
+
+
+def claim_file_name(task_id: int, fence: int) -> str:
+    """The name of a claim's staging file and of its output."""
+    return f"{task_id}.{fence}{VIDEO_SUFFIX}"
+
+
+def claim_of(name: str) -> tuple[int, int] | None:
+    """The (task id, fence) a staging or output file name belongs to; None for others."""
+    parts = name.split(".")
+    if len(parts) != 3 or f".{parts[2]}" != VIDEO_SUFFIX:
+        return None
+    task_id, fence, _ = parts
+    return (int(task_id), int(fence)) if task_id.isdigit() and fence.isdigit() else None
+
+
+def claim_gone(name: str, holds: ClaimCheck) -> bool:
+    """Whether ``name`` is a claim's file (staging or output) whose claim is gone. An output
+    may still be a finished video: check its record after this (in this order, as a runner
+    records its output and gives up its claim in one transaction)."""
+    claim = claim_of(name)
+    return claim is not None and not holds(*claim)
+
+
+def sweep_staging(folder: Path, holds: ClaimCheck) -> int:
+    """Remove the staging files in ``folder`` whose claims are gone; how many."""
+    removed = 0
+    for path in folder.glob(f"*{VIDEO_SUFFIX}"):
+        if claim_gone(path.name, holds):
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed
+
+
+def attachment(filename: str) -> str:
+    """The Content-Disposition of a download saved as ``filename``."""
+    quoted = quote(filename)
+    if quoted == filename:
+        return f'attachment; filename="{filename}"'
+    return f"attachment; filename*=utf-8''{quoted}"

@@ -25,7 +25,7 @@ from conch.domain.task import Task, TaskStatus
 from conch.engines.base import Engine, EngineFailure, Frame, Job, soundtrack_of
 from conch.engines.registry import DIFFUSION, load_engine
 from conch.media.images import decode_rgb, fit_frame
-from conch.media.storage import MediaStore
+from conch.media.storage import MediaStore, output_key
 from conch.media.video import DEFAULT_PRESET, encode_mp4
 from conch.runner.lease import LeaseKeeper, LeaseLost, LeaseTerms, Stopping, StopSignal
 from conch.store.tasks import Claim, NewFile, TaskStore
@@ -130,14 +130,14 @@ def _render(claim: Claim, runner: Runner, lease: LeaseKeeper, staging: Path) -> 
         sound=lambda: soundtrack_of(footage),
     )
     lease.check()
-    key = runner.media.output_key(task.id, claim.fence)
+    key = output_key(task.id, claim.fence)
     size = runner.media.publish(staging, key)
     record = None
     try:
         record = store.succeed(claim, NewFile(key, size, info.width, info.height))
     finally:
         if record is None:  # not recorded: the winner (or a retry) publishes its own
-            runner.media.path(key).unlink(missing_ok=True)
+            runner.media.delete(key)
     if record is None:
         raise LeaseLost(f"task {task.id} was taken before it finished")
     return TaskStatus.SUCCESS

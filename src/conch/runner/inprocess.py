@@ -9,7 +9,6 @@ queue: the next wait here, or a ``conch serve`` on the same data dir, runs it ag
 
 from __future__ import annotations
 
-import shutil
 import socket
 import sys
 import threading
@@ -113,7 +112,7 @@ class LocalClient(Composed):
         record = self.services.tasks.file(found.owner_id, found.output.file_id)
         path = Path(output) if output is not None else default_output(status.task_id)
         part = part_path(path, status.task_id)
-        shutil.copyfile(self.services.media.path(record.storage_key), part)
+        self.services.media.copy_to(record.storage_key, part)
         part.replace(path)
         if on_progress is not None:
             on_progress(record.bytes, record.bytes)

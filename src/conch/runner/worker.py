@@ -15,7 +15,7 @@ import time
 
 from conch import logs
 from conch.config import Settings
-from conch.media.storage import MediaStore
+from conch.media.stores import open_media
 from conch.runner.execute import Runner, execute
 from conch.runner.lease import StopSignal
 from conch.store.db import open_database
@@ -26,9 +26,9 @@ log = logging.getLogger(__name__)
 
 
 def open_runner(settings: Settings, name: str, stop: StopSignal | None = None) -> Runner:
-    """A runner on the shared database and media folder."""
+    """A runner on the shared database and media store."""
     engine = open_database(settings.database, upgrade=False)
-    media = MediaStore(settings.media_dir, group=settings.media_group)
+    media = open_media(settings)
     # A runner's status changes write callback pushes; the server's deliverer sends them.
     store = TaskStore(engine)
     return Runner(settings, store, media, name, stop or threading.Event())
@@ -70,12 +70,7 @@ def sweep(runner: Runner) -> None:
     store, media = runner.store, runner.media
     media.sweep_partial_files()  # first: on a full disk, what it frees helps the rest
     store.sweep(max_attempts=runner.settings.max_attempts)
-    for task_id, fence, path in media.staging_files():
-        if not store.holds(task_id, fence):
-            path.unlink(missing_ok=True)
-    for task_id, fence, path in media.output_files():
-        if not store.holds(task_id, fence) and not store.recorded(media.key_of(path)):
-            path.unlink(missing_ok=True)
+    media.sweep_claims(store.holds, store.recorded)
 
 
 def _parent_alive(parent_pid: int | None) -> bool:
