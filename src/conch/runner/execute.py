@@ -27,7 +27,15 @@ from conch.engines.registry import DIFFUSION, load_engine
 from conch.media.images import decode_rgb, fit_frame
 from conch.media.storage import MediaStore
 from conch.media.video import DEFAULT_PRESET, encode_mp4
-from conch.runner.lease import LeaseKeeper, LeaseLost, LeaseTerms, Stopping, StopSignal
+from conch.runner.lease import (
+    MONOTONIC,
+    Clock,
+    LeaseKeeper,
+    LeaseLost,
+    LeaseTerms,
+    Stopping,
+    StopSignal,
+)
 from conch.store.tasks import Claim, NewFile, TaskStore
 
 log = logging.getLogger(__name__)
@@ -47,6 +55,8 @@ class Runner:
     stop: StopSignal = field(default_factory=threading.Event)
     exit_when_stuck: bool = False
     engines: dict[str, Engine] = field(default_factory=dict)
+    clock: Clock = MONOTONIC
+    """The clock its lease keepers read and wait on (a test passes one it moves itself)."""
 
     @property
     def lease_terms(self) -> LeaseTerms:
@@ -84,7 +94,9 @@ def execute(claim: Claim, runner: Runner) -> TaskStatus | None:
     store, settings = runner.store, runner.settings
     staging = runner.media.staging_path(claim.task_id, claim.fence)
     try:
-        with LeaseKeeper(store, claim, runner.lease_terms, runner.stop) as lease:
+        with LeaseKeeper(
+            store, claim, runner.lease_terms, runner.stop, clock=runner.clock
+        ) as lease:
             return _render(claim, runner, lease, staging)
     except (LeaseLost, Stopping) as stopped:
         log.info("task %s stopped: %s", claim.task_id, stopped)
@@ -134,7 +146,9 @@ def _render(claim: Claim, runner: Runner, lease: LeaseKeeper, staging: Path) -> 
     size = runner.media.publish(staging, key)
     record = None
     try:
-        record = store.succeed(claim, NewFile(key, size, info.width, info.height))
+        record = store.succeed(
+            claim, NewFile(key, size, info.width, info.height, info.audio_channels)
+        )
     finally:
         if record is None:  # not recorded: the winner (or a retry) publishes its own
             runner.media.path(key).unlink(missing_ok=True)

@@ -251,7 +251,7 @@ def status_of(task: Task) -> Status:
         width=output.width if output else None,
         height=output.height if output else None,
         progress=task.progress,
-        failure=_failure(task) if task.status is TaskStatus.FAIL else None,
+        failure=_failure(task) if task.failure_reason else None,
         model=spec.model,
         mode=spec.mode.value,
         prompt=spec.prompt,
@@ -265,4 +265,4 @@ def _failure(task: Task) -> Failure:
     code = task.error_code
     known = {member.value for member in ErrorCode}
     reason = ErrorCode(code) if code is not None and code in known else None
-    return Failure(task.error_message or "", reason, code)
+    return Failure(task.failure_reason, reason, code)

@@ -44,7 +44,9 @@ STATUS_NAMES: dict[TaskStatus, str] = {
     TaskStatus.PROCESSING: "Processing",
     TaskStatus.SUCCESS: "Success",
     TaskStatus.FAIL: "Fail",
+    TaskStatus.CANCELLED: "Fail",
 }
+"""Canonical status -> MiniMax's (a cancelled task is ``Fail``, its reason "cancelled")."""
 
 SUCCESS_MSG = "success"
 
@@ -173,6 +175,10 @@ def query_answer(task: Task) -> QueryAnswer:
         code = ErrorCode(task.error_code or ErrorCode.INTERNAL)
         message = task.error_message or ""
         answer.base_resp = BaseResp(status_code=STATUS_CODES[code], status_msg=message)
+    elif task.status is TaskStatus.CANCELLED:
+        # MiniMax has no code for a cancel: the query itself succeeded (0), and the reason
+        # says why the task failed.
+        answer.base_resp = BaseResp(status_code=OK.status_code, status_msg=task.failure_reason)
     return answer
 
 

@@ -28,7 +28,9 @@ class ErrorAnswer(BaseModel):
 class TaskError(BaseModel):
     """Why a task failed."""
 
-    code: str = Field(description="conch's canonical error code, e.g. invalid_params")
+    code: str = Field(
+        description="conch's canonical error code, e.g. invalid_params; cancelled when cancelled"
+    )
     message: str
 
 
@@ -36,7 +38,9 @@ class TaskView(BaseModel):
     """A task as conch's own API shows it, whichever dialect submitted it."""
 
     task_id: str
-    status: str = Field(description="queued | preparing | processing | success | fail")
+    status: str = Field(
+        description="queued | preparing | processing | success | fail | cancelled"
+    )
     model: str
     mode: str = Field(
         description="text-to-video | image-to-video | first-last-frame | subject-reference"
