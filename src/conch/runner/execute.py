@@ -162,7 +162,7 @@ def build_job(task: Task, media: MediaStore) -> Job:
     spec = task.spec
     sizes = {role: (image.width, image.height) for role, image in task.inputs.items()}
     first_size, last_size = sizes.get(ImageRole.FIRST_FRAME), sizes.get(ImageRole.LAST_FRAME)
-    width, height = video_size(spec.mode, spec.resolution, first_size, last_size)
+    width, height = video_size(spec.mode, spec.resolution, first_size, last_size, spec.ratio)
     images = {role: decode_rgb(media.read(image.key)) for role, image in task.inputs.items()}
     first = images.get(ImageRole.FIRST_FRAME)
     last = images.get(ImageRole.LAST_FRAME)

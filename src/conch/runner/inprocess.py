@@ -33,7 +33,7 @@ from conch.config import Settings
 from conch.domain.errors import ErrorCode, InvalidParams, NotFound
 from conch.domain.ids import parse_id
 from conch.domain.request import GenerationRequest
-from conch.domain.task import Task, TaskStatus
+from conch.domain.task import Task
 from conch.runner.execute import Runner, execute
 from conch.runner.worker import open_runner, sweep
 from conch.services import Services

@@ -38,9 +38,7 @@ class TaskView(BaseModel):
     """A task as conch's own API shows it, whichever dialect submitted it."""
 
     task_id: str
-    status: str = Field(
-        description="queued | preparing | processing | success | fail | cancelled"
-    )
+    status: str = Field(description="queued | preparing | processing | success | fail | cancelled")
     model: str
     mode: str = Field(
         description="text-to-video | image-to-video | first-last-frame | subject-reference"
