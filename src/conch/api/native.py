@@ -77,6 +77,7 @@ def task_view(task: Task, queue_position: int | None = None) -> TaskView:
         else None,
         queue_position=queue_position,
         aigc_watermark=spec.aigc_watermark,
+        has_audio=bool(task.output and task.output.audio_channels),
     )
 
 

@@ -130,6 +130,10 @@ class AsyncClient(ClientBase[httpx.AsyncClient]):
         listing = partial(flows.listing, self.adapter, limit, after)
         return await self.run(flows.retrying(listing, self.retry))
 
+    async def cancel(self, task_id: str) -> Status:
+        """Cancel a queued or running task; see :meth:`conch.Client.cancel`."""
+        return await self.run(flows.cancel(self.adapter, task_id))
+
     # -- running flows --------------------------------------------------------------------
 
     async def run(self, flow: Flow[T]) -> T:

@@ -121,6 +121,13 @@ def listing(adapter: Adapter, limit: int, after: str | None) -> Flow[Page]:
     return Page(page.tasks[:limit], page.next_after)
 
 
+def cancel(adapter: Adapter, task_id: str) -> Flow[Status]:
+    """Cancel the task once (not retried: a second try would find it cancelled, and say it
+    had ended); the task as the cancel left it."""
+    answer = yield from send(adapter, adapter.cancel_call(task_id))
+    return adapter.cancelled(task_id, answer)
+
+
 def is_transient(error: BaseException) -> bool:
     """Whether asking again later may cure ``error``."""
     if isinstance(error, httpx.UnsupportedProtocol):  # a URL that can never work

@@ -21,6 +21,7 @@ from typing import Any
 
 import anyio
 
+from conch import cancellation
 from conch.client.backoff import WAIT_TIMEOUT
 from conch.client.common import request_from
 from conch.client.composed import Composed
@@ -131,6 +132,12 @@ class LocalClient(Composed):
         found = self.services.tasks.latest(None, limit=limit + 1, before=before)
         shown = [status_of(task) for task in found[:limit]]
         return Page(shown, shown[-1].task_id if len(found) > limit else None)
+
+    def cancel(self, task_id: str) -> Status:
+        """Cancel a queued or running task of the data dir, whoever submitted it; a runner
+        rendering it (a server's, or another command's) stops at its next check."""
+        task = self._find(task_id)
+        return status_of(cancellation.cancel(self.services, task.owner_id, task.task_id))
 
     # -- running a task here --------------------------------------------------------------
 

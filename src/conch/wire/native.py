@@ -10,6 +10,8 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 TASKS_PATH = "/v1/tasks"
+CANCEL_PATH = "/v1/tasks/{task_id}/cancel"
+"""Cancel a task: for the dialects that have no cancel call of their own, on a conch."""
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
@@ -57,6 +59,7 @@ class TaskView(BaseModel):
         None, description="Place in the queue while queued (1: runs next, whoever's); else null"
     )
     aigc_watermark: bool = Field(False, description="Whether the video carries the AIGC mark")
+    has_audio: bool = Field(False, description="Whether the video carries a sound track")
 
 
 class TaskPage(BaseModel):

@@ -135,6 +135,12 @@ class Adapter(Protocol):
 
     def listed(self, answer: Answer) -> Page: ...
 
+    def cancel_call(self, task_id: str) -> Call:
+        """A call that cancels the task (conch's own, for dialects without one)."""
+
+    def cancelled(self, task_id: str, answer: Answer) -> Status:
+        """The task as the cancel left it; the refusal raised (a task that had ended)."""
+
 
 def json_object(answer: Answer, dialect: str) -> dict[str, Any]:
     """The answer's JSON object; the error its HTTP status stands for when it is not one."""

@@ -113,6 +113,13 @@ class ModelverseAdapter(Adapter):
     def listed(self, answer: Answer) -> Page:
         return native.listed(answer, self.dialect)
 
+    def cancel_call(self, task_id: str) -> Call:
+        return native.cancel_call(task_id)  # the dialect has none: conch's own
+
+    @override
+    def cancelled(self, task_id: str, answer: Answer) -> Status:
+        return native.cancelled(answer, self.dialect)
+
     def _checked(self, answer: Answer) -> dict[str, Any]:
         body = json_object(answer, self.dialect)
         error = body.get("error")
