@@ -278,7 +278,7 @@ class TaskStore:
             removed = conn.execute(
                 delete(files).where(files.c.task_id == task.id).returning(*files.c)
             ).all()
-        return self.found_deleted(task), [_file(row) for row in removed]
+        return self.by_id(task.id), [_file(row) for row in removed]
 
     def delete_file(self, owner_id: int, file_id: int) -> FileRecord:
         """Remove the record of the owner's file ``file_id``; its stored file is the caller's
@@ -293,10 +293,13 @@ class TaskStore:
             raise NotFound(f"no file {file_id} for this API key", field="file_id")
         return _file(row)
 
-    def found_deleted(self, task: Task) -> Task:
-        """``task`` as it stands now, read although it is deleted (for the delete's answer)."""
+    def by_id(self, task_id: int) -> Task:
+        """Any task as it stands, deleted or not, whoever owns it: for a delete's answer and
+        the operator's tools, never for a caller's reference (NotFound if there is none)."""
         with self.reads.begin() as conn:
-            row = conn.execute(select(tasks).where(tasks.c.id == task.id)).one()
+            row = conn.execute(select(tasks).where(tasks.c.id == task_id)).one_or_none()
+        if row is None:
+            raise NotFound(f"no task {task_id}", field="task_id")
         return _task(row)
 
     def _cancel(self, conn: Connection, task: Task) -> Task | None:
