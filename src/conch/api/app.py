@@ -11,6 +11,7 @@ from conch.api import (
     deliveries,
     files,
     minimax,
+    minimax_v2,
     modelverse,
     native,
     openai_videos,
@@ -60,6 +61,7 @@ def _routers() -> list[tuple[APIRouter, str, bool]]:
         (modelverse.router(), "", True),
         (chanjing.router(), "", True),
         (openai_videos.router(), "", True),
+        (minimax_v2.router(), "", True),
         (native.router(), "", True),
         # A client whose base URL is QuickRouter's (…/minimax) finds conch's task list too.
         (native.router(), QUICKROUTER_PREFIX, False),
