@@ -168,7 +168,7 @@ class AsyncClient(ClientBase[httpx.AsyncClient]):
         return await self._fetch(effect)
 
     async def _fetch(self, fetch: Fetch) -> Fetched:
-        headers = fetch_headers(fetch.offset)
+        headers = {**fetch.headers, **fetch_headers(fetch.offset)}
         async with self._http.stream("GET", fetch.url, headers=headers) as response:
             plan = write_plan(response.status_code, response.headers, fetch.offset)
             if plan.start is None:

@@ -117,7 +117,7 @@ def link(adapter: Adapter, of: Status) -> Flow[Link]:
 def listing(adapter: Adapter, limit: int, after: str | None) -> Flow[Page]:
     """One page of the caller's tasks, newest first."""
     answer = yield from send(adapter, adapter.list_call(limit, after))
-    page = adapter.listed(answer)
+    page = adapter.listed(answer, after)
     return Page(page.tasks[:limit], page.next_after)
 
 

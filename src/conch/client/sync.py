@@ -140,7 +140,7 @@ class Client(ClientBase[httpx.Client], Composed):
         return self._fetch(effect)
 
     def _fetch(self, fetch: Fetch) -> Fetched:
-        headers = fetch_headers(fetch.offset)
+        headers = {**fetch.headers, **fetch_headers(fetch.offset)}
         with self._http.stream("GET", fetch.url, headers=headers) as response:
             plan = write_plan(response.status_code, response.headers, fetch.offset)
             if plan.start is None:

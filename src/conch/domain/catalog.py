@@ -85,6 +85,8 @@ class ModelSpec:
     fast_pretreatment: bool = False
     ratios: tuple[str, ...] = ()
     """The aspect ratios it takes (none: its videos follow the frame, else 16:9)."""
+    default_duration: int = 6
+    """Seconds when the caller names none (MiniMax-H3: 5, as MiniMax's v2 API)."""
 
     @property
     def modes(self) -> tuple[Mode, ...]:
@@ -181,7 +183,7 @@ def _specs() -> tuple[ModelSpec, ...]:
             "MiniMax-Hailuo-2.3-Fast", {Mode.IMAGE: _HAILUO_23[Mode.IMAGE]}, r768, True, True
         ),
         ModelSpec("MiniMax-Hailuo-02", _HAILUO_02, r768, True, True),
-        ModelSpec("MiniMax-H3", _H3, r768, ratios=RATIOS),
+        ModelSpec("MiniMax-H3", _H3, r768, ratios=RATIOS, default_duration=5),
         ModelSpec("T2V-01-Director", _V01_TEXT, r720, camera_commands=True),
         ModelSpec("T2V-01", _V01_TEXT, r720),
         ModelSpec("I2V-01-Director", _V01_IMAGE, r720, camera_commands=True),

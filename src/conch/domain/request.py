@@ -148,7 +148,7 @@ def validate(request: GenerationRequest) -> TaskSpec:
         if request.resolution is not None
         else spec.default_resolution_for(mode)
     )
-    duration = _check_duration(request.duration)
+    duration = _check_duration(request.duration, spec.default_duration)
     spec.check(mode, resolution, duration)
     ratio = spec.check_ratio(mode, request.ratio)
     for role, source in request.image_sources().items():
@@ -237,9 +237,9 @@ def _check_prompt(prompt: str, mode: Mode) -> None:
         )
 
 
-def _check_duration(duration: int | None) -> int:
+def _check_duration(duration: int | None, default: int) -> int:
     if duration is None:
-        return DEFAULT_DURATION
+        return default
     if isinstance(duration, bool) or not isinstance(duration, int):
         raise InvalidParams(
             f"must be a whole number of seconds, got {duration!r}", field="duration"

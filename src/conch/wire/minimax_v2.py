@@ -35,8 +35,6 @@ QUERY_PATH = "/v2/query/video_generation/{task_id}"
 LIST_PATH = "/v2/query/video_generation"
 
 DEFAULT_MODEL = "MiniMax-H3"
-DEFAULT_DURATION = 5
-"""Seconds of a create that names none (MiniMax's v2 default, as LiteLLM sends it)."""
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 50
 MAX_OFFSET = 2**53
@@ -100,7 +98,7 @@ class CreateBody(BaseModel):
     model: str = Field(DEFAULT_MODEL, description="MiniMax-H3")
     content: list[ContentItem] = Field(description="A text item and image items with roles")
     resolution: str | None = Field(None, description="768P (default) or 2K")
-    duration: Seconds | None = Field(None, description=f"5 to 15 seconds; {DEFAULT_DURATION}")
+    duration: Seconds | None = Field(None, description="5 to 15 seconds; 5 by default")
     ratio: str | None = Field(None, description="21:9, 16:9, 4:3, 1:1, 3:4, 9:16; adaptive")
     callback_url: str | None = None
     aigc_watermark: bool | None = None
@@ -115,7 +113,7 @@ class CreateBody(BaseModel):
                 first_frame_image=images.get(ImageRole.FIRST_FRAME),
                 last_frame_image=images.get(ImageRole.LAST_FRAME),
                 subject_image=images.get(ImageRole.SUBJECT),
-                duration=DEFAULT_DURATION if self.duration is None else self.duration,
+                duration=self.duration,
                 resolution=self.resolution,
                 ratio=self.ratio,
                 callback_url=self.callback_url,

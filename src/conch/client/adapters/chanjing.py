@@ -189,7 +189,8 @@ class ChanjingAdapter(Adapter):
         body = wire.PageBody(type=wire.VIDEO, page=page, page_size=size)
         return Call("POST", wire.PAGE_PATH, json=body.model_dump(exclude_none=True))
 
-    def listed(self, answer: Answer) -> Page:
+    @override
+    def listed(self, answer: Answer, after: str | None = None) -> Page:
         data = member(checked(answer), "data")
         tasks = member(data, "list")
         listed = tasks if isinstance(tasks, list) else []

@@ -110,7 +110,8 @@ class ModelverseAdapter(Adapter):
     def list_call(self, limit: int, after: str | None) -> Call:
         return native.list_call(limit, after)  # the dialect has none: conch's own
 
-    def listed(self, answer: Answer) -> Page:
+    @override
+    def listed(self, answer: Answer, after: str | None = None) -> Page:
         return native.listed(answer, self.dialect)
 
     def cancel_call(self, task_id: str) -> Call:
