@@ -28,7 +28,7 @@ def list_call(limit: int, after: str | None) -> Call:
 
 def listed(answer: Answer, dialect: str) -> Page:
     """The page in a task-list answer; Unsupported when the server has no such call."""
-    body = _checked(answer, dialect, f"GET {TASKS_PATH}", "lists tasks")
+    body = _checked(answer, dialect, ("task list", f"GET {TASKS_PATH}", "lists tasks"))
     try:
         page = TaskPage.model_validate(body)
     except ValidationError as invalid:
@@ -44,7 +44,7 @@ def cancel_call(task_id: str) -> Call:
 
 def cancelled(answer: Answer, dialect: str) -> Status:
     """The task a cancel answered with; Unsupported when the server has no such call."""
-    body = _checked(answer, dialect, f"POST {CANCEL_PATH}", "cancels tasks")
+    body = _checked(answer, dialect, ("cancel call", f"POST {CANCEL_PATH}", "cancels tasks"))
     try:
         view = TaskView.model_validate(body)
     except ValidationError as invalid:
@@ -53,14 +53,15 @@ def cancelled(answer: Answer, dialect: str) -> Status:
     return _status(view)
 
 
-def _checked(answer: Answer, dialect: str, call: str, does: str) -> object:
+def _checked(answer: Answer, dialect: str, missing: tuple[str, str, str]) -> object:
     """The answer's body, or the refusal in it raised; Unsupported for a 404 that is not
-    conch's (the server has no such call)."""
+    conch's (the server has no such call: ``missing`` names it, its route, what it does)."""
+    name, call, does = missing
     body = json_object(answer, dialect) if answer.http_status != 404 else answer.body
     error = member(body, "error")
     if answer.http_status == 404 and not isinstance(error, dict):
         raise Unsupported(
-            f"the server has no such call ({call} answered 404): the {dialect} dialect has no "
+            f"the server has no {name} ({call} answered 404): the {dialect} dialect has no "
             f"call that {does}, and only conch adds one"
         )
     if answer.http_status >= 400:
