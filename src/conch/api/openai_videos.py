@@ -48,7 +48,26 @@ from conch.wire.spelling import FieldNames
 
 VIDEO_ID = Path(description="The video's id", json_schema_extra=TASK_REFERENCE)
 
-_CREATE_SCHEMA = VideoCreateBody.model_json_schema(ref_template="#/components/schemas/{model}")
+
+def _inlined(schema: dict[str, Any]) -> dict[str, Any]:
+    """A model's JSON schema with its ``$defs`` written in place (the API docs know no
+    other home for them: the route reads its body itself)."""
+    defs = schema.pop("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return walk(defs[node["$ref"].rsplit("/", 1)[-1]])
+            return {name: walk(value) for name, value in node.items()}
+        if isinstance(node, list):
+            return [walk(value) for value in node]
+        return node
+
+    inlined: dict[str, Any] = walk(schema)
+    return inlined
+
+
+_CREATE_SCHEMA = _inlined(VideoCreateBody.model_json_schema())
 
 
 def render_error(error: ConchError, request: Request) -> Response:

@@ -96,7 +96,9 @@ class CreateBody(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     model: str = Field(DEFAULT_MODEL, description="MiniMax-H3")
-    content: list[ContentItem] = Field(description="A text item and image items with roles")
+    content: list[ContentItem] = Field(
+        min_length=1, description="A text item and image items with roles"
+    )
     resolution: str | None = Field(None, description="768P (default) or 2K")
     duration: Seconds | None = Field(None, description="5 to 15 seconds; 5 by default")
     ratio: str | None = Field(None, description="21:9, 16:9, 4:3, 1:1, 3:4, 9:16; adaptive")
