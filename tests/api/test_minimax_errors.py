@@ -96,7 +96,7 @@ CASES: list[tuple[str, Callable[[Urls], Body], int, list[str]]] = [
         "unknown resolution",
         lambda u: image(u, resolution="4K"),
         2013,
-        ["resolution: must be one of 512P, 720P, 768P, 1080P, got '4K'"],
+        ["resolution: must be one of 512P, 720P, 768P, 1080P, 2K, got '4K'"],
     ),
     (
         "01-series is 6 s",

@@ -95,5 +95,32 @@ def test_video_size_follows_the_first_frame_then_the_last_then_16_9() -> None:
 
 def test_resolution_names_forgive_case_only() -> None:
     assert Resolution.parse("1080p") is Resolution.R1080
-    with pytest.raises(InvalidParams, match="must be one of 512P, 720P, 768P, 1080P, got '1080'"):
+    with pytest.raises(InvalidParams, match=r"must be one of 512P, 720P, 768P, 1080P, 2K, got"):
         Resolution.parse("1080")
+
+
+def test_minimax_h3_takes_a_range_of_seconds_two_tiers_and_ratios() -> None:
+    h3 = model_spec("MiniMax-H3")
+    assert h3.modes == (Mode.TEXT, Mode.IMAGE, Mode.FIRST_LAST)
+    for seconds in (5, 11, 15):
+        h3.check(Mode.FIRST_LAST, Resolution.R2K, seconds)
+    with pytest.raises(InvalidParams, match=r"MiniMax-H3 at 768P allows duration 5 to 15 .*got 4"):
+        h3.check(Mode.TEXT, Resolution.R768, 4)
+    with pytest.raises(InvalidParams, match="allows 768P, 2K, got 1080P"):
+        h3.check(Mode.IMAGE, Resolution.R1080, 6)
+    assert h3.check_ratio(Mode.TEXT, "9:16") == "9:16"
+    assert h3.check_ratio(Mode.IMAGE, "adaptive") is None  # follow the frame
+    with pytest.raises(InvalidParams, match=r"text-to-video allows 21:9, 16:9, .*got 'adaptive'"):
+        h3.check_ratio(Mode.TEXT, "adaptive")
+    with pytest.raises(InvalidParams, match="takes no ratio") as refused:
+        model_spec("MiniMax-Hailuo-02").check_ratio(Mode.IMAGE, "16:9")
+    assert refused.value.field == "ratio"
+
+
+def test_a_ratio_shapes_the_video_and_2k_is_1440_high() -> None:
+    assert Resolution.parse("2k").short_side == 1440
+    assert video_size(Mode.TEXT, Resolution.R2K, None, None) == (2560, 1440)
+    assert video_size(Mode.TEXT, Resolution.R768, None, None, "9:16") == (768, 1366)
+    assert video_size(Mode.TEXT, Resolution.R768, None, None, "1:1") == (768, 768)
+    # A ratio given with a frame wins: the frame is cropped to it.
+    assert video_size(Mode.IMAGE, Resolution.R768, (1280, 720), None, "3:4") == (768, 1024)

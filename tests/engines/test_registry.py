@@ -64,3 +64,13 @@ def test_bad_routes_are_start_up_errors_that_name_the_model(tmp_path: Path) -> N
         check_routes(Settings(models={"Hailuo-9": ModelRoute()}))
     with pytest.raises(ValueError, match="unknown engine 'warp'"):
         check_routes(Settings(models={"T2V-01": ModelRoute(engine="warp")}))
+
+
+def test_sound_is_refused_where_the_engine_makes_none() -> None:
+    asks = validate(GenerationRequest("MiniMax-H3", first_frame_image=IMG, generate_audio=True))
+    with pytest.raises(EngineCannotServe, match="motion engine, whose videos are silent") as no:
+        check_servable(Settings(), asks)
+    assert no.value.field == "generate_audio"
+    h3 = Settings(models={"MiniMax-H3": ModelRoute(engine="diffusion", preset="minimax-h3")})
+    check_servable(h3, asks)  # MiniMax-H3's own weights make sound
+    check_servable(Settings(), validate(GenerationRequest("MiniMax-H3", first_frame_image=IMG)))

@@ -15,6 +15,7 @@ from typing import ClassVar
 
 import pytest
 
+from conch import cancellation
 from conch.config import Settings
 from conch.domain.errors import NotFound
 from conch.domain.request import GenerationRequest
@@ -22,10 +23,12 @@ from conch.domain.task import Task, TaskStatus
 from conch.engines.base import Engine, Frame, Job, ProgressFn
 from conch.media.storage import output_key
 from conch.runner.execute import Runner, execute
+from conch.runner.lease import HOLD_CHECK_INTERVAL
 from conch.runner.worker import open_runner, sweep
 from conch.services import Services
 from conch.store.tasks import Claim, TaskStore
 from conch.submission import submit
+from support.clock import ManualClock
 from support.photos import data_url, encode, photo
 
 
@@ -163,3 +166,29 @@ def test_the_sweep_removes_videos_no_record_points_to(services: Services, runner
     assert services.media.stat(kept.storage_key).size == kept.bytes
     with pytest.raises(NotFound):
         services.media.stat(orphan)
+
+
+def test_a_cancelled_render_stops_at_its_next_check(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A lease far longer than the test: only the check for the claim can stop the render.
+    clock = ManualClock()
+    settings = services.settings.model_copy(update={"lease_seconds": 600.0})
+    runner = open_runner(settings, "test-runner")
+    runner.clock = clock
+    task = accept(services)
+    held = claim(runner)
+
+    def cancel_it() -> None:  # the owner cancels mid-render; half a second passes
+        cancellation.cancel(services, task.owner_id, task.task_id)
+        clock.advance(HOLD_CHECK_INTERVAL)
+
+    engine = interrupt(runner, monkeypatch, after=3, interruption=cancel_it)
+    assert execute(held, runner) is None
+    assert engine.frames == 3  # it stopped at the next frame, not at its last (144)
+    cancelled = services.tasks.get(task.owner_id, task.id)
+    assert (cancelled.status, cancelled.output) == (TaskStatus.CANCELLED, None)
+    assert not services.media.staging_path(task.id, held.fence).exists()
+    for key in [output_key(task.id, held.fence), *(image.key for image in task.inputs.values())]:
+        with pytest.raises(NotFound):
+            services.media.stat(key)

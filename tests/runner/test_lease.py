@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from conch.domain.ids import new_id
 from conch.domain.task import TaskStatus
-from conch.runner.lease import LeaseKeeper, LeaseLost, LeaseTerms
+from conch.runner.lease import HOLD_CHECK_INTERVAL, LeaseKeeper, LeaseLost, LeaseTerms
 from conch.store.db import open_database
 from conch.store.keys import KeyStore
 from conch.store.tasks import Claim, TaskStore
@@ -82,4 +82,18 @@ def test_a_lease_that_cannot_be_renewed_is_given_up(tmp_path: Path) -> None:
         clock.advance(1.0)  # four failed beats, the first 0.75 s ago: within the lease's slack
         assert not lease.lost.is_set()
         clock.advance(0.25)  # failing for longer than a lease
+        assert lease.lost.is_set()
+
+
+def test_a_job_finds_its_claim_gone_within_the_hold_check_interval(tmp_path: Path) -> None:
+    clock = ManualClock()
+    store, claim = claimed(tmp_path, clock)
+    terms = LeaseTerms(lease_seconds=600, stall_seconds=600)  # no heartbeat in this test
+    with keeping(store, claim, terms, clock) as lease:
+        store.cancel(claim.task.owner_id, claim.task.task_id)
+        clock.advance(HOLD_CHECK_INTERVAL / 2)
+        lease.check()  # not asked yet: the store is not read at every frame
+        clock.advance(HOLD_CHECK_INTERVAL / 2)
+        with pytest.raises(LeaseLost, match="cancelled"):
+            lease.check()
         assert lease.lost.is_set()

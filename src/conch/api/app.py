@@ -6,7 +6,18 @@ from fastapi import APIRouter, FastAPI
 from fastapi_offline import FastAPIOffline
 
 from conch import __version__
-from conch.api import chanjing, deliveries, files, minimax, modelverse, native, studio
+from conch.api import (
+    chanjing,
+    deliveries,
+    files,
+    minimax,
+    minimax_v2,
+    modelverse,
+    native,
+    openai_videos,
+    studio,
+    tasks,
+)
 from conch.api.auth_limits import FailedAuthLimit
 from conch.api.limits import BodyLimitMiddleware
 from conch.api.responses import JSONAnswer
@@ -49,10 +60,14 @@ def _routers() -> list[tuple[APIRouter, str, bool]]:
         (minimax.router(tag="QuickRouter"), QUICKROUTER_PREFIX, True),
         (modelverse.router(), "", True),
         (chanjing.router(), "", True),
+        (openai_videos.router(), "", True),
+        (minimax_v2.router(), "", True),
         (native.router(), "", True),
         # A client whose base URL is QuickRouter's (…/minimax) finds conch's task list too.
         (native.router(), QUICKROUTER_PREFIX, False),
         (deliveries.router(), "", True),
+        (tasks.router(), "", True),
+        (tasks.router(), QUICKROUTER_PREFIX, False),
         (files.router, "", True),
         (studio.router(), "", False),
     ]

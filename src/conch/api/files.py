@@ -35,11 +35,12 @@ def download_url(request: Request, record: FileRecord) -> str:
 
 
 def video_urls(request: Request, task: Task) -> list[str]:
-    """Fresh links to ``task``'s video: one once it succeeded, none before."""
+    """Fresh links to ``task``'s video: one once it succeeded, none before (nor once its
+    owner deleted the file)."""
     if task.status is not TaskStatus.SUCCESS or task.output is None:
         return []
-    record = services(request).tasks.file(task.owner_id, task.output.file_id)
-    return [download_url(request, record)]
+    record = services(request).tasks.file_by_id(task.output.file_id)
+    return [] if record is None else [download_url(request, record)]
 
 
 VIDEO: dict[str, Any] = {"content": {"video/mp4": {}}}

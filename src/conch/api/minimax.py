@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
 from starlette.responses import Response
 
+from conch import cancellation
 from conch.api.auth import Installation, Owner
 from conch.api.files import download_url
 from conch.api.ranges import stored_file_response
@@ -21,12 +22,16 @@ from conch.api.routing import (
     error_responses,
 )
 from conch.domain.errors import ConchError
+from conch.store.tasks import FileRecord
 from conch.submission import submit
 from conch.wire import minimax as wire
 from conch.wire.minimax import (
     OK,
+    DeleteFileAnswer,
+    DeleteFileBody,
     ErrorAnswer,
     FileObject,
+    ListFilesAnswer,
     QueryAnswer,
     RetrieveAnswer,
     SubmitAnswer,
@@ -37,6 +42,18 @@ from conch.wire.minimax import (
 def render_error(error: ConchError, _request: Request) -> Response:
     # MiniMax answers business errors with HTTP 200; the code is in base_resp.
     return JSONAnswer(wire.ErrorAnswer(base_resp=wire.base_resp(error)).model_dump())
+
+
+def file_object(request: Request, record: FileRecord) -> FileObject:
+    """A file as the file calls describe it, with a fresh signed download link."""
+    return FileObject(
+        file_id=record.id,
+        bytes=record.bytes,
+        created_at=int(record.created_at),
+        filename=record.filename,
+        purpose=record.purpose,
+        download_url=download_url(request, record),
+    )
 
 
 def router(tag: str = "MiniMax") -> APIRouter:
@@ -92,15 +109,30 @@ def router(tag: str = "MiniMax") -> APIRouter:
     ) -> RetrieveAnswer:
         """A file's details and a fresh signed download link."""
         record = found.tasks.file(owner.id, wire.file_id(file_id))
-        file = FileObject(
-            file_id=record.id,
-            bytes=record.bytes,
-            created_at=int(record.created_at),
-            filename=record.filename,
-            purpose=record.purpose,
-            download_url=download_url(request, record),
+        return RetrieveAnswer(file=file_object(request, record), base_resp=OK)
+
+    @routes.get(wire.LIST_FILES_PATH, response_model=ListFilesAnswer | ErrorAnswer)
+    def list_files(
+        request: Request,
+        owner: Owner,
+        found: Installation,
+        purpose: Annotated[
+            str | None, Query(description=f"{wire.VIDEO_PURPOSE}: the videos conch made")
+        ] = None,
+    ) -> ListFilesAnswer:
+        """The key's files, newest first, each with a fresh signed download link."""
+        wire.check_purpose(purpose)
+        records = found.tasks.files(owner.id, limit=wire.MAX_LISTED_FILES)
+        return ListFilesAnswer(
+            files=[file_object(request, record) for record in records], base_resp=OK
         )
-        return RetrieveAnswer(file=file, base_resp=OK)
+
+    @routes.post(wire.DELETE_FILE_PATH, response_model=DeleteFileAnswer | ErrorAnswer)
+    def delete_file(body: DeleteFileBody, owner: Owner, found: Installation) -> DeleteFileAnswer:
+        """Delete a file: its links stop working at once; its task still says Success."""
+        wire.check_purpose(body.purpose)
+        record = cancellation.delete_file(found, owner.id, wire.file_id(str(body.file_id)))
+        return DeleteFileAnswer(file_id=record.id, base_resp=OK)
 
     @routes.get(
         wire.RETRIEVE_CONTENT_PATH,

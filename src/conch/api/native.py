@@ -58,7 +58,7 @@ def render_error(error: ConchError, _request: Request) -> Response:
 def task_view(task: Task, queue_position: int | None = None) -> TaskView:
     """``task`` as conch's own API shows it (``queue_position`` while it is queued)."""
     spec = task.spec
-    failed = task.status is TaskStatus.FAIL
+    failed = task.status in (TaskStatus.FAIL, TaskStatus.CANCELLED)
     return TaskView(
         task_id=task.task_id,
         status=task.status.value,
@@ -72,11 +72,12 @@ def task_view(task: Task, queue_position: int | None = None) -> TaskView:
         finished_at=None if task.finished_at is None else int(task.finished_at),
         file_id=str(task.output.file_id) if task.output else None,
         dialect=task.dialect,
-        error=TaskError(code=task.error_code or "", message=task.error_message or "")
+        error=TaskError(code=task.error_code or "", message=task.failure_reason)
         if failed
         else None,
         queue_position=queue_position,
         aigc_watermark=spec.aigc_watermark,
+        has_audio=bool(task.output and task.output.audio_channels),
     )
 
 

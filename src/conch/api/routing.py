@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Callable, Coroutine
 from http import HTTPStatus
 from typing import Any
@@ -131,7 +132,12 @@ def error_responses(body: type[BaseModel], *statuses: int) -> dict[int | str, di
 def include(app: FastAPI, routes: APIRouter, prefix: str = "", **options: Any) -> None:
     """Include ``routes`` in ``app``, noting which dialect answers on each of their paths."""
     app.include_router(routes, prefix=prefix, **options)
+    if not hasattr(app.state, "route_methods"):
+        app.state.route_methods = []
     for route in routes.routes:
+        if isinstance(route, APIRoute):
+            path = compile_path(prefix + route.path)[0]
+            app.state.route_methods.append((path, set(route.methods or ())))
         renderer = getattr(route, "renderer", None)
         if isinstance(route, APIRoute) and renderer is not None:
             app.state.dialect_paths.append((compile_path(prefix + route.path)[0], renderer))
@@ -141,7 +147,7 @@ async def wrong_method(request: Request, error: Exception) -> Response:
     """A wrong method on a dialect's path, answered in that dialect (HTTP 405 with
     ``Allow``); FastAPI's own answer on any other path."""
     assert isinstance(error, HTTPException)
-    allowed = (error.headers or {}).get("Allow", "")
+    allowed = _allowed(request) or (error.headers or {}).get("Allow", "")
     for path, renderer in request.app.state.dialect_paths:
         if path.match(request.url.path):
             refused = InvalidParams(f"{request.method} is not allowed here; use {allowed}")
@@ -150,6 +156,14 @@ async def wrong_method(request: Request, error: Exception) -> Response:
             answer.headers["Allow"] = allowed
             return answer
     return await http_exception_handler(request, error)
+
+
+def _allowed(request: Request) -> str:
+    """Every method some route serves on the request's path (Starlette names only the first
+    route's, and /v1/videos has a route for each method)."""
+    known: list[tuple[re.Pattern[str], set[str]]] = request.app.state.route_methods
+    methods = {m for path, served in known if path.match(request.url.path) for m in served}
+    return ", ".join(sorted(methods))
 
 
 def retry_after(error: ConchError) -> dict[str, str]:

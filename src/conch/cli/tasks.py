@@ -1,4 +1,5 @@
-"""``conch tasks list | show ID | download ID``: tasks on a server, or in the local data dir.
+"""``conch tasks list | show ID | download ID | cancel ID``: tasks on a server, or in the local
+data dir.
 
 Against a server, ``list`` pages through every task of the key, newest first: through the
 dialect's own list call (Chanjing) or conch's. A server that has neither (MiniMax itself)
@@ -26,7 +27,7 @@ from conch.wire.native import MAX_PAGE_SIZE
 
 @click.group()
 def tasks() -> None:
-    """List, show and download tasks (on a server, or in the local data dir)."""
+    """List, show, download and cancel tasks (on a server, or in the local data dir)."""
 
 
 @tasks.command("list")
@@ -99,6 +100,24 @@ def download(task_id: str, output: Path | None, timeout: float, service: Service
     with service.open() as client:
         video = run_to_video(service, client, task_id, output, timeout)
     click.echo(str(video.path))
+
+
+@tasks.command("cancel")
+@click.argument("task_id")
+@service_options(in_process="the task in --data-dir is cancelled, whoever submitted it", reads=True)
+def cancel(task_id: str, service: ServiceChoice) -> None:
+    """Cancel a queued or running task: it never starts, or its render stops (within 2 s).
+
+    Through the dialect's own cancel call (MiniMax v2, /v1/videos), else conch's own. A
+    task that has ended is refused, with how it ended.
+    """
+    with service.open() as client:
+        try:
+            status = client.cancel(task_id)
+        except ConchError as error:
+            raise click.ClickException(str(error)) from error
+    reason = f" ({status.failure.message})" if status.failure else ""
+    click.echo(f"{status.task_id}: {status.state.value}{reason}")
 
 
 def _journal_output(service: ServiceChoice, task_id: str) -> Path | None:

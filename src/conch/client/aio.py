@@ -130,6 +130,10 @@ class AsyncClient(ClientBase[httpx.AsyncClient]):
         listing = partial(flows.listing, self.adapter, limit, after)
         return await self.run(flows.retrying(listing, self.retry))
 
+    async def cancel(self, task_id: str) -> Status:
+        """Cancel a queued or running task; see :meth:`conch.Client.cancel`."""
+        return await self.run(flows.cancel(self.adapter, task_id))
+
     # -- running flows --------------------------------------------------------------------
 
     async def run(self, flow: Flow[T]) -> T:
@@ -164,7 +168,7 @@ class AsyncClient(ClientBase[httpx.AsyncClient]):
         return await self._fetch(effect)
 
     async def _fetch(self, fetch: Fetch) -> Fetched:
-        headers = fetch_headers(fetch.offset)
+        headers = {**fetch.headers, **fetch_headers(fetch.offset)}
         async with self._http.stream("GET", fetch.url, headers=headers) as response:
             plan = write_plan(response.status_code, response.headers, fetch.offset)
             if plan.start is None:

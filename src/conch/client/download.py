@@ -172,7 +172,7 @@ def download(
     while True:
         offset = _size(part)
         try:
-            fetched: Fetched = yield Fetch(current.url, part, offset, on_progress)
+            fetched: Fetched = yield Fetch(current.url, part, offset, on_progress, current.headers)
         except Exception as error:
             if not flows.is_transient(error):
                 raise

@@ -64,6 +64,8 @@ class Fetch:
     part: Path
     offset: int
     on_progress: ByteProgress | None = None
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """Credentials, for an API path (empty for signed links)."""
 
 
 @dataclass(frozen=True)

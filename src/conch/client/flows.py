@@ -117,8 +117,15 @@ def link(adapter: Adapter, of: Status) -> Flow[Link]:
 def listing(adapter: Adapter, limit: int, after: str | None) -> Flow[Page]:
     """One page of the caller's tasks, newest first."""
     answer = yield from send(adapter, adapter.list_call(limit, after))
-    page = adapter.listed(answer)
+    page = adapter.listed(answer, after)
     return Page(page.tasks[:limit], page.next_after)
+
+
+def cancel(adapter: Adapter, task_id: str) -> Flow[Status]:
+    """Cancel the task once (not retried: a second try would find it cancelled, and say it
+    had ended); the task as the cancel left it."""
+    answer = yield from send(adapter, adapter.cancel_call(task_id))
+    return adapter.cancelled(task_id, answer)
 
 
 def is_transient(error: BaseException) -> bool:

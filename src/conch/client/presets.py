@@ -1,4 +1,4 @@
-"""The four dialects the SDK speaks, and the base URLs of the real services.
+"""The dialects the SDK speaks, and the base URLs of the real services.
 
 A base URL may be given by a preset's name (``"minimax-global"``), which also picks the
 dialect; a URL with no dialect speaks MiniMax's.
@@ -10,16 +10,18 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from conch.domain.errors import InvalidParams
-from conch.wire import chanjing, minimax, modelverse
+from conch.wire import chanjing, minimax, minimax_v2, modelverse, openai_videos
 
 
 class Dialect(StrEnum):
-    """A wire format: MiniMax's own, or one of its resellers'."""
+    """A wire format: MiniMax's own (v1 and v2), one of its resellers', or OpenAI's videos."""
 
     MINIMAX = minimax.DIALECT
     QUICKROUTER = "quickrouter"
     MODELVERSE = modelverse.DIALECT
     CHANJING = chanjing.DIALECT
+    MINIMAX_V2 = minimax_v2.DIALECT
+    OPENAI_VIDEOS = openai_videos.DIALECT
 
     @classmethod
     def parse(cls, name: str) -> Dialect:
@@ -46,6 +48,7 @@ MINIMAX_GLOBAL = Preset("minimax-global", "https://api.minimax.io", Dialect.MINI
 QUICKROUTER = Preset(
     "quickrouter", f"https://api.quickrouter.ai{minimax.QUICKROUTER_PREFIX}", Dialect.QUICKROUTER
 )
+MINIMAX_V2_GLOBAL = Preset("minimax-v2-global", "https://api.minimax.io", Dialect.MINIMAX_V2)
 MODELVERSE = Preset("modelverse", "https://api.modelverse.cn", Dialect.MODELVERSE)
 CHANJING = Preset("chanjing", "https://open-api.chanjing.cc", Dialect.CHANJING)
 LOCAL = Preset("local", "http://127.0.0.1:8000", Dialect.MINIMAX)
@@ -53,7 +56,15 @@ LOCAL = Preset("local", "http://127.0.0.1:8000", Dialect.MINIMAX)
 
 PRESETS: dict[str, Preset] = {
     preset.name: preset
-    for preset in (MINIMAX_CHINA, MINIMAX_GLOBAL, QUICKROUTER, MODELVERSE, CHANJING, LOCAL)
+    for preset in (
+        MINIMAX_CHINA,
+        MINIMAX_GLOBAL,
+        MINIMAX_V2_GLOBAL,
+        QUICKROUTER,
+        MODELVERSE,
+        CHANJING,
+        LOCAL,
+    )
 }
 
 

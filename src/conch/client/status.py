@@ -37,8 +37,9 @@ STATES: Mapping[TaskStatus, State] = {
     TaskStatus.PROCESSING: State.RUNNING,
     TaskStatus.SUCCESS: State.SUCCEEDED,
     TaskStatus.FAIL: State.FAILED,
+    TaskStatus.CANCELLED: State.FAILED,
 }
-"""Canonical status -> the SDK's state."""
+"""Canonical status -> the SDK's state (a cancelled task failed: it will make no video)."""
 
 
 def state_of(wire_status: str, names: Mapping[TaskStatus, str]) -> State:

@@ -101,6 +101,11 @@ class Client(ClientBase[httpx.Client], Composed):
         listing = partial(flows.listing, self.adapter, limit, after)
         return self.run(flows.retrying(listing, self.retry))
 
+    def cancel(self, task_id: str) -> Status:
+        """Cancel a queued or running task; its status after (failed, reason "cancelled").
+        InvalidParams when it had ended. Dialects with no cancel call use conch's own."""
+        return self.run(flows.cancel(self.adapter, task_id))
+
     # -- running flows --------------------------------------------------------------------
 
     def run(self, flow: Flow[T]) -> T:
@@ -135,7 +140,7 @@ class Client(ClientBase[httpx.Client], Composed):
         return self._fetch(effect)
 
     def _fetch(self, fetch: Fetch) -> Fetched:
-        headers = fetch_headers(fetch.offset)
+        headers = {**fetch.headers, **fetch_headers(fetch.offset)}
         with self._http.stream("GET", fetch.url, headers=headers) as response:
             plan = write_plan(response.status_code, response.headers, fetch.offset)
             if plan.start is None:

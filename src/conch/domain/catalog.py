@@ -3,6 +3,10 @@ matrix, its defaults, and the pixel size of an output at a resolution tier.
 
 The figures are MiniMax's (``api-notes.md`` §1). Where MiniMax's own tables disagree (the
 01-series and 1080P) we follow public clients: 01-series models are fixed at 6 s / 720P.
+
+MiniMax-H3 (MiniMax's v2 API, ``docs/dialects.md``) takes any whole number of seconds from 5
+to 15, the 768P and 2K tiers, and an aspect ratio (``ratio``) that sets the output's shape
+when it has no frame to follow; its image modes also take ``adaptive`` (follow the frame).
 """
 
 from __future__ import annotations
@@ -24,16 +28,18 @@ class Mode(StrEnum):
 
 
 class Resolution(StrEnum):
-    """A resolution tier; its number is the short side of the output in pixels."""
+    """A resolution tier; its number is the short side of the output in pixels (2K's is
+    1440, as MiniMax-H3's 2K videos are)."""
 
     R512 = "512P"
     R720 = "720P"
     R768 = "768P"
     R1080 = "1080P"
+    R2K = "2K"
 
     @property
     def short_side(self) -> int:
-        return int(self.value[:-1])
+        return TWO_K_SHORT_SIDE if self is Resolution.R2K else int(self.value[:-1])
 
     @classmethod
     def parse(cls, text: str) -> Resolution:
@@ -47,8 +53,23 @@ class Resolution(StrEnum):
             ) from None
 
 
+TWO_K_SHORT_SIDE = 1440
+"""The short side of a 2K video (2560x1440 at 16:9)."""
+
 FPS = 24
 """Every output runs at 24 frames per second."""
+
+ADAPTIVE = "adaptive"
+"""The ratio that follows the given frame (MiniMax-H3's image modes)."""
+RATIOS = ("21:9", "16:9", "4:3", "1:1", "3:4", "9:16")
+"""The aspect ratios MiniMax-H3 renders (width:height)."""
+
+
+def ratio_aspect(ratio: str) -> tuple[int, int]:
+    """``"16:9"`` as (16, 9)."""
+    width, height = ratio.split(":")
+    return int(width), int(height)
+
 
 Matrix = Mapping[Mode, Mapping[Resolution, tuple[int, ...]]]
 
@@ -62,6 +83,10 @@ class ModelSpec:
     default_resolution: Resolution
     camera_commands: bool = False
     fast_pretreatment: bool = False
+    ratios: tuple[str, ...] = ()
+    """The aspect ratios it takes (none: its videos follow the frame, else 16:9)."""
+    default_duration: int = 6
+    """Seconds when the caller names none (MiniMax-H3: 5, as MiniMax's v2 API)."""
 
     @property
     def modes(self) -> tuple[Mode, ...]:
@@ -88,11 +113,35 @@ class ModelSpec:
             )
         durations = tiers[resolution]
         if duration not in durations:
-            allowed = " or ".join(str(d) for d in durations)
+            allowed = _durations(durations)
             raise InvalidParams(
                 f"{self.name} at {resolution} allows duration {allowed} (seconds), got {duration}",
                 field="duration",
             )
+
+    def check_ratio(self, mode: Mode, ratio: str | None) -> str | None:
+        """The ratio a ``mode`` request of this model asked for (None: follow the frame, or
+        16:9 without one); InvalidParams for one it does not take."""
+        if ratio is None:
+            return None
+        if not self.ratios:
+            raise InvalidParams(
+                f"{self.name} takes no ratio: its video follows the first frame, or is 16:9 "
+                "without one",
+                field="ratio",
+            )
+        allowed = self.ratios if mode is Mode.TEXT else (ADAPTIVE, *self.ratios)
+        if ratio not in allowed:
+            raise InvalidParams(
+                f"{self.name} {mode} allows {_join(allowed)}, got {ratio!r}", field="ratio"
+            )
+        return None if ratio == ADAPTIVE else ratio
+
+
+def _durations(durations: tuple[int, ...]) -> str:
+    """``6 or 10``; a run of whole seconds as ``5 to 15``."""
+    run = len(durations) > 2 and durations == tuple(range(durations[0], durations[-1] + 1))
+    return f"{durations[0]} to {durations[-1]}" if run else " or ".join(map(str, durations))
 
 
 def _join(items: object) -> str:
@@ -117,6 +166,13 @@ _HAILUO_02: Matrix = {
 _V01_TEXT: Matrix = {Mode.TEXT: {Resolution.R720: _SIX}}
 _V01_IMAGE: Matrix = {Mode.IMAGE: {Resolution.R720: _SIX}}
 _V01_BOTH: Matrix = {**_V01_TEXT, **_V01_IMAGE}
+_H3_SECONDS = tuple(range(5, 16))
+"""5 to 15 s: what the open weights render (124 to 345 frames at 24 fps, see
+``engines/diffusion/presets.py``); MiniMax's own service documents 4 to 15 for H3."""
+_H3: Matrix = {
+    mode: {Resolution.R768: _H3_SECONDS, Resolution.R2K: _H3_SECONDS}
+    for mode in (Mode.TEXT, Mode.IMAGE, Mode.FIRST_LAST)
+}
 
 
 def _specs() -> tuple[ModelSpec, ...]:
@@ -127,6 +183,7 @@ def _specs() -> tuple[ModelSpec, ...]:
             "MiniMax-Hailuo-2.3-Fast", {Mode.IMAGE: _HAILUO_23[Mode.IMAGE]}, r768, True, True
         ),
         ModelSpec("MiniMax-Hailuo-02", _HAILUO_02, r768, True, True),
+        ModelSpec("MiniMax-H3", _H3, r768, ratios=RATIOS, default_duration=5),
         ModelSpec("T2V-01-Director", _V01_TEXT, r720, camera_commands=True),
         ModelSpec("T2V-01", _V01_TEXT, r720),
         ModelSpec("I2V-01-Director", _V01_IMAGE, r720, camera_commands=True),
@@ -173,12 +230,16 @@ def video_size(
     resolution: Resolution,
     first_frame: tuple[int, int] | None,
     last_frame: tuple[int, int] | None,
+    ratio: str | None = None,
 ) -> tuple[int, int]:
-    """The output size: it follows the first frame, else the last frame (each a width and
-    a height, when given), else 16:9."""
+    """The output size: the ``ratio`` asked for, else it follows the first frame, else the
+    last frame (each a width and a height, when given), else 16:9. (Frames are then fitted
+    to it: scaled to cover, and cropped.)"""
     source = None
     if mode in (Mode.IMAGE, Mode.FIRST_LAST):
         source = first_frame or last_frame
+    if ratio is not None:
+        source = ratio_aspect(ratio)
     width, height = source or DEFAULT_ASPECT
     return output_size(resolution, width, height)
 

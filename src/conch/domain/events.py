@@ -6,7 +6,8 @@ pushes only ``processing | success | failed``, so:
 
 - entering ``processing`` (frames are being made) pushes ``processing``, the first time
   only: a task retried after a crash does not tell its receiver it started again;
-- ``success`` pushes ``success`` and ``fail`` pushes ``failed``, once (they are terminal);
+- ``success`` pushes ``success``, and ``fail`` and ``cancelled`` push ``failed`` (MiniMax's
+  push has no word for a cancel; the body says "cancelled"), once (they are terminal);
 - ``queued`` (accepted, or put back after a crash) and ``preparing`` (a runner loading
   inputs) push nothing: the submit answer already said the task was accepted, and a
   receiver cannot act on a runner's bookkeeping.
@@ -35,6 +36,7 @@ _EVENTS: dict[TaskStatus, PushEvent] = {
     TaskStatus.PROCESSING: PushEvent.PROCESSING,
     TaskStatus.SUCCESS: PushEvent.SUCCESS,
     TaskStatus.FAIL: PushEvent.FAILED,
+    TaskStatus.CANCELLED: PushEvent.FAILED,
 }
 
 

@@ -57,6 +57,12 @@ class GenerationRequest:
     resolution: str | None = None
     callback_url: str | None = None
     aigc_watermark: bool = False
+    ratio: str | None = None
+    """The output's aspect ratio (``"16:9"``, ``"adaptive"``), for models that take one."""
+    generate_audio: bool = False
+    """Whether the video must carry sound (the field as v2 and /v1/videos callers send it)."""
+    remixed_from: int | None = None
+    """The task whose inputs this request reuses with a new prompt (a remix)."""
 
     def image_sources(self) -> dict[ImageRole, str]:
         given = {
@@ -83,6 +89,11 @@ class TaskSpec:
     fast_pretreatment: bool = False
     aigc_watermark: bool = False
     callback_url: str | None = None
+    ratio: str | None = None
+    """The aspect ratio asked for; None: follow the frame (16:9 without one)."""
+    audio: bool = False
+    """The caller asked for sound."""
+    remixed_from: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -98,6 +109,9 @@ class TaskSpec:
             "fast_pretreatment": self.fast_pretreatment,
             "aigc_watermark": self.aigc_watermark,
             "callback_url": self.callback_url,
+            "ratio": self.ratio,
+            "audio": self.audio,
+            "remixed_from": self.remixed_from,
         }
 
     @classmethod
@@ -115,6 +129,10 @@ class TaskSpec:
             fast_pretreatment=data["fast_pretreatment"],
             aigc_watermark=data["aigc_watermark"],
             callback_url=data["callback_url"],
+            # Added later: tasks stored before have none.
+            ratio=data.get("ratio"),
+            audio=data.get("audio", False),
+            remixed_from=data.get("remixed_from"),
         )
 
 
@@ -130,8 +148,9 @@ def validate(request: GenerationRequest) -> TaskSpec:
         if request.resolution is not None
         else spec.default_resolution_for(mode)
     )
-    duration = _check_duration(request.duration)
+    duration = _check_duration(request.duration, spec.default_duration)
     spec.check(mode, resolution, duration)
+    ratio = spec.check_ratio(mode, request.ratio)
     for role, source in request.image_sources().items():
         check_image_reference(source, role)
     if request.callback_url is not None:
@@ -150,6 +169,9 @@ def validate(request: GenerationRequest) -> TaskSpec:
         fast_pretreatment=request.fast_pretreatment and spec.fast_pretreatment,
         aigc_watermark=request.aigc_watermark,
         callback_url=request.callback_url,
+        ratio=ratio,
+        audio=request.generate_audio,
+        remixed_from=request.remixed_from,
     )
 
 
@@ -186,6 +208,7 @@ def _check_text(request: GenerationRequest) -> None:
         "prompt": request.prompt,
         "resolution": request.resolution,
         "callback_url": request.callback_url,
+        "ratio": request.ratio,
         **{role.value: source for role, source in request.image_sources().items()},
     }
     for name, value in fields.items():
@@ -214,9 +237,9 @@ def _check_prompt(prompt: str, mode: Mode) -> None:
         )
 
 
-def _check_duration(duration: int | None) -> int:
+def _check_duration(duration: int | None, default: int) -> int:
     if duration is None:
-        return DEFAULT_DURATION
+        return default
     if isinstance(duration, bool) or not isinstance(duration, int):
         raise InvalidParams(
             f"must be a whole number of seconds, got {duration!r}", field="duration"

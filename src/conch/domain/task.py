@@ -3,7 +3,7 @@
 The canonical statuses follow MiniMax's (``Preparing | Queueing | Processing | Success |
 Fail``); each dialect renames them. A task is *queued* when accepted, *preparing* once a
 runner has claimed it and is loading inputs, *processing* while frames are produced, and
-ends *success* or *fail*.
+ends *success* or *fail*, or *cancelled* when its owner cancels it before it ends.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ class TaskStatus(StrEnum):
     PROCESSING = "processing"
     SUCCESS = "success"
     FAIL = "fail"
+    CANCELLED = "cancelled"
 
     @property
     def is_terminal(self) -> bool:
@@ -45,28 +46,42 @@ class TaskStatus(StrEnum):
         return frozenset(status for status in TaskStatus if status.can_become(self))
 
 
-_TERMINAL = frozenset({TaskStatus.SUCCESS, TaskStatus.FAIL})
+_TERMINAL = frozenset({TaskStatus.SUCCESS, TaskStatus.FAIL, TaskStatus.CANCELLED})
 _RUNNING = frozenset({TaskStatus.PREPARING, TaskStatus.PROCESSING})
 _ALLOWED: dict[TaskStatus, frozenset[TaskStatus]] = {
     # A queued task can fail without running: its retries ran out while it waited.
-    TaskStatus.QUEUED: frozenset({TaskStatus.PREPARING, TaskStatus.FAIL}),
+    TaskStatus.QUEUED: frozenset({TaskStatus.PREPARING, TaskStatus.FAIL, TaskStatus.CANCELLED}),
     # A running task goes back to the queue when its runner dies or gives it up.
     TaskStatus.PREPARING: frozenset(
-        {TaskStatus.PROCESSING, TaskStatus.QUEUED, TaskStatus.SUCCESS, TaskStatus.FAIL}
+        {
+            TaskStatus.PROCESSING,
+            TaskStatus.QUEUED,
+            TaskStatus.SUCCESS,
+            TaskStatus.FAIL,
+            TaskStatus.CANCELLED,
+        }
     ),
-    TaskStatus.PROCESSING: frozenset({TaskStatus.QUEUED, TaskStatus.SUCCESS, TaskStatus.FAIL}),
+    TaskStatus.PROCESSING: frozenset(
+        {TaskStatus.QUEUED, TaskStatus.SUCCESS, TaskStatus.FAIL, TaskStatus.CANCELLED}
+    ),
     TaskStatus.SUCCESS: frozenset(),
     TaskStatus.FAIL: frozenset(),
+    TaskStatus.CANCELLED: frozenset(),
 }
+
+CANCELLED_REASON = "cancelled"
+"""The reason a cancelled task gives, where a dialect shows it as failed (``Fail``,
+``Failure``, ``Error``), and its ``error_code`` as stored."""
 
 
 @dataclass(frozen=True)
 class TaskOutput:
-    """The video a successful task produced."""
+    """The video a successful task produced (``audio_channels`` 0: silent)."""
 
     file_id: int
     width: int
     height: int
+    audio_channels: int = 0
 
 
 @dataclass(frozen=True)
@@ -134,6 +149,16 @@ class Task:
                 "output": TaskOutput(**output) if output else None,
             }
         )
+
+    @property
+    def failure_reason(self) -> str:
+        """Why the task ended without a video ("" while it runs or once it succeeded); a
+        cancelled task's reason is :data:`CANCELLED_REASON`."""
+        if self.status is TaskStatus.CANCELLED:
+            return CANCELLED_REASON
+        if self.status is TaskStatus.FAIL:
+            return self.error_message or ""
+        return ""
 
     @property
     def model(self) -> str:

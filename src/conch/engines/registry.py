@@ -34,6 +34,8 @@ def modes_of(route: ModelRoute) -> frozenset[Mode]:
 def check_servable(settings: Settings, spec: TaskSpec) -> None:
     """Refuse a legal request that no engine configured here can render."""
     route = settings.route(spec.model)
+    if spec.audio and not route_makes_sound(route):
+        raise EngineCannotServe(_no_sound(spec.model, route), field="generate_audio")
     if route.engine == DIFFUSION:
         from conch.engines.diffusion.presets import get_preset, refusal
 
@@ -43,6 +45,24 @@ def check_servable(settings: Settings, spec: TaskSpec) -> None:
             raise refused
     elif spec.mode not in modes_of(route):
         raise EngineCannotServe(_motion_cannot_serve(spec.model, spec.mode), field="model")
+
+
+def route_makes_sound(route: ModelRoute) -> bool:
+    """Whether the engine of ``route`` puts sound in its videos."""
+    if route.engine == DIFFUSION:
+        from conch.engines.diffusion.presets import makes_sound
+
+        return makes_sound(route.preset)
+    return False  # the motion engine animates pictures: its videos are silent
+
+
+def _no_sound(model: str, route: ModelRoute) -> str:
+    engine = "the motion engine" if route.engine == MOTION else f"the {route.preset} preset"
+    return (
+        f"cannot be served: this server renders {model} with {engine}, whose videos are "
+        "silent; leave generate_audio off, or an operator can route the model to a diffusion "
+        "preset that makes sound (minimax-h3, ltx-2)"
+    )
 
 
 def _motion_cannot_serve(model: str, mode: Mode) -> str:

@@ -36,6 +36,7 @@ from conch.media.storage import (
     StoredFile,
     claim_file_name,
     claim_gone,
+    discard_staging_in,
     sweep_staging,
 )
 
@@ -140,6 +141,9 @@ class FolderStore:
                     self.delete(self.key_of(partial))
                     removed += 1
         return removed
+
+    def discard_staging(self, task_id: int) -> None:
+        discard_staging_in(self.root / STAGING, task_id)
 
     def sweep_claims(self, holds: ClaimCheck, recorded: RecordCheck) -> int:
         removed = sweep_staging(self.root / STAGING, holds)

@@ -38,6 +38,7 @@ from conch.media.storage import (
     attachment,
     claim_file_name,
     claim_gone,
+    discard_staging_in,
     sweep_staging,
 )
 
@@ -162,6 +163,9 @@ class S3Store:
 
     def sweep_partial_files(self, older_than: float = PARTIAL_MAX_AGE) -> int:  # noqa: ARG002
         return 0  # a PUT is whole or absent: no input is ever left half-written
+
+    def discard_staging(self, task_id: int) -> None:
+        discard_staging_in(self.staging, task_id)
 
     def sweep_claims(self, holds: ClaimCheck, recorded: RecordCheck) -> int:
         removed = sweep_staging(self.staging, holds) + self._abort_lost_uploads(holds)

@@ -90,6 +90,9 @@ class MediaStore(Protocol):
     def sweep_partial_files(self, older_than: float = PARTIAL_MAX_AGE) -> int:
         """Remove input writes abandoned ``older_than`` seconds ago; how many."""
 
+    def discard_staging(self, task_id: int) -> None:
+        """Remove the staging files of every claim of ``task_id`` (a cancelled task's)."""
+
     def sweep_claims(self, holds: ClaimCheck, recorded: RecordCheck) -> int:
         """Remove what claims that are gone left behind: staging files, and outputs no
         record points to (published by a runner that died, or lost, before recording
@@ -146,6 +149,13 @@ def sweep_staging(folder: Path, holds: ClaimCheck) -> int:
             path.unlink(missing_ok=True)
             removed += 1
     return removed
+
+
+def discard_staging_in(folder: Path, task_id: int) -> None:
+    """Remove the staging files in ``folder`` of every claim of ``task_id``."""
+    for path in folder.glob(f"{task_id}.*{VIDEO_SUFFIX}"):
+        if claim_of(path.name) is not None:
+            path.unlink(missing_ok=True)
 
 
 def attachment(filename: str) -> str:

@@ -27,7 +27,15 @@ from conch.engines.registry import DIFFUSION, load_engine
 from conch.media.images import decode_rgb, fit_frame
 from conch.media.storage import MediaStore, output_key
 from conch.media.video import DEFAULT_PRESET, encode_mp4
-from conch.runner.lease import LeaseKeeper, LeaseLost, LeaseTerms, Stopping, StopSignal
+from conch.runner.lease import (
+    MONOTONIC,
+    Clock,
+    LeaseKeeper,
+    LeaseLost,
+    LeaseTerms,
+    Stopping,
+    StopSignal,
+)
 from conch.store.tasks import Claim, NewFile, TaskStore
 
 log = logging.getLogger(__name__)
@@ -47,6 +55,8 @@ class Runner:
     stop: StopSignal = field(default_factory=threading.Event)
     exit_when_stuck: bool = False
     engines: dict[str, Engine] = field(default_factory=dict)
+    clock: Clock = MONOTONIC
+    """The clock its lease keepers read and wait on (a test passes one it moves itself)."""
 
     @property
     def lease_terms(self) -> LeaseTerms:
@@ -84,7 +94,9 @@ def execute(claim: Claim, runner: Runner) -> TaskStatus | None:
     store, settings = runner.store, runner.settings
     staging = runner.media.staging_path(claim.task_id, claim.fence)
     try:
-        with LeaseKeeper(store, claim, runner.lease_terms, runner.stop) as lease:
+        with LeaseKeeper(
+            store, claim, runner.lease_terms, runner.stop, clock=runner.clock
+        ) as lease:
             return _render(claim, runner, lease, staging)
     except (LeaseLost, Stopping) as stopped:
         log.info("task %s stopped: %s", claim.task_id, stopped)
@@ -134,7 +146,9 @@ def _render(claim: Claim, runner: Runner, lease: LeaseKeeper, staging: Path) -> 
     size = runner.media.publish(staging, key)
     record = None
     try:
-        record = store.succeed(claim, NewFile(key, size, info.width, info.height))
+        record = store.succeed(
+            claim, NewFile(key, size, info.width, info.height, info.audio_channels)
+        )
     finally:
         if record is None:  # not recorded: the winner (or a retry) publishes its own
             runner.media.delete(key)
@@ -148,7 +162,7 @@ def build_job(task: Task, media: MediaStore) -> Job:
     spec = task.spec
     sizes = {role: (image.width, image.height) for role, image in task.inputs.items()}
     first_size, last_size = sizes.get(ImageRole.FIRST_FRAME), sizes.get(ImageRole.LAST_FRAME)
-    width, height = video_size(spec.mode, spec.resolution, first_size, last_size)
+    width, height = video_size(spec.mode, spec.resolution, first_size, last_size, spec.ratio)
     images = {role: decode_rgb(media.read(image.key)) for role, image in task.inputs.items()}
     first = images.get(ImageRole.FIRST_FRAME)
     last = images.get(ImageRole.LAST_FRAME)

@@ -20,6 +20,7 @@ from typing import Any
 
 import anyio
 
+from conch import cancellation
 from conch.client.backoff import WAIT_TIMEOUT
 from conch.client.common import request_from
 from conch.client.composed import Composed
@@ -32,7 +33,7 @@ from conch.config import Settings
 from conch.domain.errors import ErrorCode, InvalidParams, NotFound
 from conch.domain.ids import parse_id
 from conch.domain.request import GenerationRequest
-from conch.domain.task import Task, TaskStatus
+from conch.domain.task import Task
 from conch.runner.execute import Runner, execute
 from conch.runner.worker import open_runner, sweep
 from conch.services import Services
@@ -130,6 +131,12 @@ class LocalClient(Composed):
         found = self.services.tasks.latest(None, limit=limit + 1, before=before)
         shown = [status_of(task) for task in found[:limit]]
         return Page(shown, shown[-1].task_id if len(found) > limit else None)
+
+    def cancel(self, task_id: str) -> Status:
+        """Cancel a queued or running task of the data dir, whoever submitted it; a runner
+        rendering it (a server's, or another command's) stops at its next check."""
+        task = self._find(task_id)
+        return status_of(cancellation.cancel(self.services, task.owner_id, task.task_id))
 
     # -- running a task here --------------------------------------------------------------
 
@@ -250,7 +257,7 @@ def status_of(task: Task) -> Status:
         width=output.width if output else None,
         height=output.height if output else None,
         progress=task.progress,
-        failure=_failure(task) if task.status is TaskStatus.FAIL else None,
+        failure=_failure(task) if task.failure_reason else None,
         model=spec.model,
         mode=spec.mode.value,
         prompt=spec.prompt,
@@ -264,4 +271,4 @@ def _failure(task: Task) -> Failure:
     code = task.error_code
     known = {member.value for member in ErrorCode}
     reason = ErrorCode(code) if code is not None and code in known else None
-    return Failure(task.error_message or "", reason, code)
+    return Failure(task.failure_reason, reason, code)

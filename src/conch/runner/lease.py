@@ -17,6 +17,11 @@ log = logging.getLogger(__name__)
 EXIT_STUCK = 70
 """A runner process's exit status when a job stayed stuck after its lease was given up."""
 
+HOLD_CHECK_INTERVAL = 0.5
+"""Seconds between a job's looks at whether its claim still holds: a task cancelled (or
+taken by another runner) stops within this of its next check, without waiting for the next
+heartbeat."""
+
 
 class StopSignal(Protocol):
     """A threading or multiprocessing Event: set when the runner should stop."""
@@ -78,7 +83,10 @@ class LeaseKeeper:
 
     The renewing thread never touches the job; the job calls :meth:`check` (through its
     progress reports and between frames) and stops when the lease is gone or the runner is
-    stopping. A job that has not checked in for ``stall_seconds`` is presumed hung (a
+    stopping. At most every :data:`HOLD_CHECK_INTERVAL` seconds a check also asks the store
+    whether the claim still holds, so that a cancelled task stops at once.
+
+    A job that has not checked in for ``stall_seconds`` is presumed hung (a
     deadlock in native code, say): the lease is no longer renewed, so the sweeper gives the
     task to another runner, and a pool process that stays stuck exits to be replaced.
 
@@ -101,6 +109,7 @@ class LeaseKeeper:
         self.clock = clock
         self.lost = threading.Event()
         self.last_check = clock()
+        self._held_at = self.last_check
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._renew, name="lease", daemon=True)
 
@@ -119,11 +128,25 @@ class LeaseKeeper:
 
     def check(self) -> None:
         """The job is alive; raise if it should stop now."""
-        self.last_check = self.clock()
+        now = self.last_check = self.clock()
         if self.lost.is_set():
             raise LeaseLost(f"task {self.claim.task_id} fence {self.claim.fence} lost its lease")
         if self.stop.is_set():
             raise Stopping(f"runner stopping during task {self.claim.task_id}")
+        if now - self._held_at >= HOLD_CHECK_INTERVAL:
+            self._held_at = now
+            if not self._still_held():
+                self.lost.set()
+                raise LeaseLost(
+                    f"task {self.claim.task_id} was taken from fence {self.claim.fence} "
+                    "(cancelled, or claimed again)"
+                )
+
+    def _still_held(self) -> bool:
+        try:
+            return self.store.holds(self.claim.task_id, self.claim.fence)
+        except Exception:  # a database hiccup: the heartbeats judge those
+            return True
 
     def _renew(self) -> None:
         beat = self.terms.lease_seconds / 3

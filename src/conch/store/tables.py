@@ -61,6 +61,10 @@ tasks = Table(
     Column("file_id", BigInteger),
     Column("video_width", Integer),
     Column("video_height", Integer),
+    # Added in 0002_cancel_and_delete: the video's audio channels (0: silent), and when its
+    # owner deleted the task (it is then found by no caller; its pushes still go out).
+    Column("audio_channels", Integer),
+    Column("deleted_at", Float),
     Index("ix_tasks_queue", "status", "available_at"),
     Index("ix_tasks_owner", "owner_id", "created_at"),
 )
@@ -78,6 +82,8 @@ files = Table(
     Column("width", Integer, nullable=False),
     Column("height", Integer, nullable=False),
     Column("created_at", Float, nullable=False),
+    # Added in 0002_cancel_and_delete; a video stored before then is taken to be silent.
+    Column("audio_channels", Integer, nullable=False, server_default="0"),
 )
 
 chanjing_apps = Table(

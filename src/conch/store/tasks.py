@@ -9,6 +9,12 @@ tasks with expired leases back in the queue, until their attempts run out.
 Every status change writes the callback push it causes (:mod:`conch.store.pushes`), and runs
 any further transition hooks, inside the same transaction, so what they write commits or
 rolls back with the change itself.
+
+An owner may *cancel* a task that has not ended (:meth:`TaskStore.cancel`): a queued one never
+starts, and a running one is taken from its runner by bumping the fence, so that its
+runner's next write fails and it stops. An owner may *delete* a task: it is cancelled first
+if it still runs, its file records go, and it is marked deleted, kept for its pushes and
+history but found by no caller again.
 """
 
 from __future__ import annotations
@@ -17,17 +23,28 @@ import dataclasses
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, Select, bindparam, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Row,
+    Select,
+    bindparam,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from conch.domain.errors import ErrorCode, InvalidParams, NotFound
 from conch.domain.ids import new_id, parse_id
 from conch.domain.request import ImageRole, TaskSpec
-from conch.domain.task import StoredImage, Task, TaskOutput, TaskStatus
+from conch.domain.task import CANCELLED_REASON, StoredImage, Task, TaskOutput, TaskStatus
 from conch.store.db import reader
 from conch.store.pushes import record_push
 from conch.store.tables import files, tasks
@@ -36,8 +53,11 @@ TransitionHook = Callable[[Connection, Task], None]
 """Called with the task as it is after a status change, inside the changing transaction."""
 
 _RUNNING = [s.value for s in TaskStatus if s.is_running]
+_UNFINISHED = [s.value for s in TaskStatus if not s.is_terminal]
+_SHOWN = tasks.c.deleted_at.is_(None)
+"""Tasks a caller may see: every one its owner has not deleted."""
 # The queries behind every status poll, built once: building one costs more than running it.
-_OWN_TASK = select(tasks).where(tasks.c.owner_id == bindparam("owner_id"))
+_OWN_TASK = select(tasks).where(tasks.c.owner_id == bindparam("owner_id"), _SHOWN)
 _OWN_TASK_BY_ID = _OWN_TASK.where(tasks.c.id == bindparam("reference"))
 _OWN_TASK_BY_UUID = _OWN_TASK.where(tasks.c.uuid == bindparam("reference"))
 _OUTPUT_FILENAME = "output_aigc.mp4"
@@ -64,6 +84,8 @@ class NewFile:
     bytes: int
     width: int
     height: int
+    audio_channels: int = 0
+    """The video's sound channels (0: silent)."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +102,7 @@ class FileRecord:
     width: int
     height: int
     created_at: float
+    audio_channels: int = 0
 
 
 class TaskStore:
@@ -147,7 +170,7 @@ class TaskStore:
         Ids are time-ordered, so ``before`` pages through them. ``owner_id`` None reads every
         owner's tasks: for the operator's own CLI on the data dir, never for a caller.
         """
-        query = select(tasks)
+        query = select(tasks).where(_SHOWN)
         if owner_id is not None:
             query = query.where(tasks.c.owner_id == owner_id)
         if before is not None:
@@ -166,7 +189,7 @@ class TaskStore:
         offset: int = 0,
     ) -> tuple[list[Task], int]:
         """The caller's tasks, newest first, and how many match in all."""
-        where = [tasks.c.owner_id == owner_id]
+        where = [tasks.c.owner_id == owner_id, _SHOWN]
         if references is not None:
             refs = list(references)
             ids = [task_id for r in refs if (task_id := parse_id(r)) is not None]
@@ -179,6 +202,30 @@ class TaskStore:
             page = query.order_by(tasks.c.created_at.desc(), tasks.c.id.desc())
             rows = conn.execute(page.limit(limit).offset(offset)).all()
         return [_task(row) for row in rows], total
+
+    def paged(
+        self, owner_id: int, *, limit: int, after: int | None = None, ascending: bool = False
+    ) -> Sequence[Task]:
+        """Up to ``limit`` of the owner's tasks in id (so creation) order, newest first or
+        (``ascending``) oldest first, starting after task ``after`` in that order."""
+        query = select(tasks).where(tasks.c.owner_id == owner_id, _SHOWN)
+        if after is not None:
+            query = query.where(tasks.c.id > after if ascending else tasks.c.id < after)
+        order = tasks.c.id.asc() if ascending else tasks.c.id.desc()
+        with self.reads.begin() as conn:
+            rows = conn.execute(query.order_by(order).limit(limit)).all()
+        return [_task(row) for row in rows]
+
+    def files(self, owner_id: int, *, limit: int) -> Sequence[FileRecord]:
+        """The owner's newest ``limit`` files, newest first."""
+        query = (
+            select(files)
+            .where(files.c.owner_id == owner_id)
+            .order_by(files.c.created_at.desc(), files.c.id.desc())
+            .limit(limit)
+        )
+        with self.reads.begin() as conn:
+            return [_file(row) for row in conn.execute(query).all()]
 
     def file(self, owner_id: int, file_id: int) -> FileRecord:
         """The caller's file ``file_id``; NotFound for anyone else's."""
@@ -201,6 +248,84 @@ class TaskStore:
         with self.reads.begin() as conn:
             row = conn.execute(select(files).where(files.c.id == file_id)).one_or_none()
         return _file(row) if row else None
+
+    # -- owners ending and removing their tasks -----------------------------------------
+
+    def cancel(self, owner_id: int, reference: str) -> Task:
+        """Cancel the owner's task: a queued one never starts, a running one is taken from
+        its runner. InvalidParams (saying how) when the task has already ended."""
+        task = self.find(owner_id, reference)
+        with self.engine.begin() as conn:
+            cancelled = self._cancel(conn, task)
+        if cancelled is None:
+            raise already_ended(self.get(owner_id, task.id))
+        return cancelled
+
+    def delete(self, owner_id: int, reference: str) -> tuple[Task, Sequence[FileRecord]]:
+        """Delete the owner's task (cancelling it first if it has not ended): the task as it
+        ended, and the file records removed with it, whose stored files the caller removes."""
+        task = self.find(owner_id, reference)
+        with self.engine.begin() as conn:
+            task = self._cancel(conn, task) or task
+            marked = conn.execute(
+                update(tasks)
+                .where(tasks.c.id == task.id, _SHOWN)
+                .values(deleted_at=self.clock())
+                .returning(tasks.c.id)
+            ).first()
+            if marked is None:  # another call deleted it first
+                raise NotFound(f"no task {task.task_id} for this API key", field="task_id")
+            removed = conn.execute(
+                delete(files).where(files.c.task_id == task.id).returning(*files.c)
+            ).all()
+        return self.by_id(task.id), [_file(row) for row in removed]
+
+    def delete_file(self, owner_id: int, file_id: int) -> FileRecord:
+        """Remove the record of the owner's file ``file_id``; its stored file is the caller's
+        to remove. Links to it stop working at once (they look the record up)."""
+        with self.engine.begin() as conn:
+            row = conn.execute(
+                delete(files)
+                .where(files.c.id == file_id, files.c.owner_id == owner_id)
+                .returning(*files.c)
+            ).one_or_none()
+        if row is None:
+            raise NotFound(f"no file {file_id} for this API key", field="file_id")
+        return _file(row)
+
+    def by_id(self, task_id: int) -> Task:
+        """Any task as it stands, deleted or not, whoever owns it: for a delete's answer and
+        the operator's tools, never for a caller's reference (NotFound if there is none)."""
+        with self.reads.begin() as conn:
+            row = conn.execute(select(tasks).where(tasks.c.id == task_id)).one_or_none()
+        if row is None:
+            raise NotFound(f"no task {task_id}", field="task_id")
+        return _task(row)
+
+    def _cancel(self, conn: Connection, task: Task) -> Task | None:
+        """End ``task`` cancelled unless it has ended; the task after, or None."""
+        now = self.clock()
+        statement = (
+            update(tasks)
+            .where(tasks.c.id == task.id, tasks.c.status.in_(_UNFINISHED))
+            .values(
+                status=TaskStatus.CANCELLED.value,
+                fence=tasks.c.fence + 1,  # the runner holding it can write nothing more
+                finished_at=now,
+                updated_at=now,
+                lease_expires_at=None,
+                runner=None,
+                error_code=CANCELLED_REASON,
+                error_message=CANCELLED_REASON,
+            )
+            .returning(*tasks.c)
+        )
+        row = conn.execute(statement).one_or_none()
+        if row is None:
+            return None
+        cancelled = _task(row)
+        self._run_hooks(conn, cancelled)
+        return cancelled
 
     # -- runners ------------------------------------------------------------------------
 
@@ -281,6 +406,7 @@ class TaskStore:
                 width=new_file.width,
                 height=new_file.height,
                 created_at=now,
+                audio_channels=new_file.audio_channels,
             )
             try:
                 return self._succeed(claim, record)
@@ -297,6 +423,7 @@ class TaskStore:
             "file_id": record.id,
             "video_width": record.width,
             "video_height": record.height,
+            "audio_channels": record.audio_channels,
             "error_code": None,
             "error_message": None,
         }
@@ -422,7 +549,7 @@ def _requeue(now: float, attempts: int, backoff: float) -> dict[str, Any]:
 
 def _task(row: Row[Any]) -> Task:
     output = (
-        TaskOutput(row.file_id, row.video_width, row.video_height)
+        TaskOutput(row.file_id, row.video_width, row.video_height, row.audio_channels or 0)
         if row.file_id is not None
         else None
     )
@@ -448,3 +575,22 @@ def _task(row: Row[Any]) -> Task:
 
 def _file(row: Row[Any]) -> FileRecord:
     return FileRecord(**row._mapping)
+
+
+_ENDINGS = {
+    TaskStatus.SUCCESS: "it succeeded",
+    TaskStatus.FAIL: "it failed",
+    TaskStatus.CANCELLED: "it was cancelled",
+}
+
+
+def already_ended(task: Task) -> InvalidParams:
+    """The refusal to cancel ``task``, which has ended: it says how."""
+    how = _ENDINGS.get(task.status, f"it is {task.status}")
+    if task.status is TaskStatus.FAIL and task.error_message:
+        how += f" ({task.error_message})"
+    return InvalidParams(
+        f"task {task.task_id} has already ended: {how}; only a queued or running task can be "
+        "cancelled",
+        field="task_id",
+    )

@@ -82,6 +82,7 @@ PROGRESS_DESC: dict[TaskStatus, str] = {
     TaskStatus.PROCESSING: "Generating",
     TaskStatus.SUCCESS: "Success",
     TaskStatus.FAIL: "Error",
+    TaskStatus.CANCELLED: "Error",
 }
 
 CLARITY_TIERS: dict[int, Resolution] = {720: Resolution.R768, 1080: Resolution.R1080}

@@ -23,7 +23,16 @@ SUBMIT_PATH = "/v1/video_generation"
 QUERY_PATH = "/v1/query/video_generation"
 RETRIEVE_PATH = "/v1/files/retrieve"
 RETRIEVE_CONTENT_PATH = "/v1/files/retrieve_content"
+LIST_FILES_PATH = "/v1/files/list"
+DELETE_FILE_PATH = "/v1/files/delete"
 """The routes, as every MiniMax client (and conch's SDK) calls them."""
+
+VIDEO_PURPOSE = "video_generation"
+"""The purpose of every file conch keeps: the videos it made."""
+PURPOSES = ("voice_clone", "prompt_audio", "t2a_async", "t2a_async_input", VIDEO_PURPOSE)
+"""The purposes MiniMax's file calls name."""
+MAX_LISTED_FILES = 1000
+"""The most files one list answers with (MiniMax's list call has no paging)."""
 
 STATUS_CODES: dict[ErrorCode, int] = {
     ErrorCode.INVALID_PARAMS: 2013,
@@ -44,7 +53,9 @@ STATUS_NAMES: dict[TaskStatus, str] = {
     TaskStatus.PROCESSING: "Processing",
     TaskStatus.SUCCESS: "Success",
     TaskStatus.FAIL: "Fail",
+    TaskStatus.CANCELLED: "Fail",
 }
+"""Canonical status -> MiniMax's (a cancelled task is ``Fail``, its reason "cancelled")."""
 
 SUCCESS_MSG = "success"
 
@@ -103,6 +114,28 @@ def _subject_image(references: list[SubjectReference] | None) -> str | None:
     return references[0].image[0]
 
 
+class DeleteFileBody(BaseModel):
+    """``POST /v1/files/delete``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    file_id: int | str = Field(description="The file_id to delete (a number, or its digits)")
+    purpose: str = Field(description="video_generation")
+
+
+def check_purpose(purpose: str | None) -> None:
+    """InvalidParams unless ``purpose`` names conch's files (``video_generation``)."""
+    if purpose is None or not purpose.strip():
+        raise InvalidParams(f"is required; conch keeps {VIDEO_PURPOSE} files", field="purpose")
+    if purpose.strip() != VIDEO_PURPOSE:
+        known = "one of MiniMax's purposes" if purpose.strip() in PURPOSES else "not a purpose"
+        raise InvalidParams(
+            f"{purpose!r} is {known}, but conch keeps only {VIDEO_PURPOSE} files (the videos "
+            "it made)",
+            field="purpose",
+        )
+
+
 def file_id(value: str) -> int:
     """The ``file_id`` query parameter as a number."""
     if not value.strip():
@@ -152,6 +185,16 @@ class RetrieveAnswer(BaseModel):
     base_resp: BaseResp
 
 
+class ListFilesAnswer(BaseModel):
+    files: list[FileObject] = Field(description="The key's videos, newest first")
+    base_resp: BaseResp
+
+
+class DeleteFileAnswer(BaseModel):
+    file_id: int
+    base_resp: BaseResp
+
+
 class ErrorAnswer(BaseModel):
     base_resp: BaseResp
 
@@ -173,6 +216,10 @@ def query_answer(task: Task) -> QueryAnswer:
         code = ErrorCode(task.error_code or ErrorCode.INTERNAL)
         message = task.error_message or ""
         answer.base_resp = BaseResp(status_code=STATUS_CODES[code], status_msg=message)
+    elif task.status is TaskStatus.CANCELLED:
+        # MiniMax has no code for a cancel: the query itself succeeded (0), and the reason
+        # says why the task failed.
+        answer.base_resp = BaseResp(status_code=OK.status_code, status_msg=task.failure_reason)
     return answer
 
 

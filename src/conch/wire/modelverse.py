@@ -52,6 +52,7 @@ STATUS_NAMES: dict[TaskStatus, str] = {
     TaskStatus.PROCESSING: "Running",
     TaskStatus.SUCCESS: "Success",
     TaskStatus.FAIL: "Failure",
+    TaskStatus.CANCELLED: "Failure",
 }
 
 FIELD_NAMES: FieldNames = {

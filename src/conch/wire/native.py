@@ -10,6 +10,8 @@ from __future__ import annotations
 from pydantic import BaseModel, Field
 
 TASKS_PATH = "/v1/tasks"
+CANCEL_PATH = "/v1/tasks/{task_id}/cancel"
+"""Cancel a task: for the dialects that have no cancel call of their own, on a conch."""
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
 
@@ -28,7 +30,9 @@ class ErrorAnswer(BaseModel):
 class TaskError(BaseModel):
     """Why a task failed."""
 
-    code: str = Field(description="conch's canonical error code, e.g. invalid_params")
+    code: str = Field(
+        description="conch's canonical error code, e.g. invalid_params; cancelled when cancelled"
+    )
     message: str
 
 
@@ -36,7 +40,7 @@ class TaskView(BaseModel):
     """A task as conch's own API shows it, whichever dialect submitted it."""
 
     task_id: str
-    status: str = Field(description="queued | preparing | processing | success | fail")
+    status: str = Field(description="queued | preparing | processing | success | fail | cancelled")
     model: str
     mode: str = Field(
         description="text-to-video | image-to-video | first-last-frame | subject-reference"
@@ -55,6 +59,7 @@ class TaskView(BaseModel):
         None, description="Place in the queue while queued (1: runs next, whoever's); else null"
     )
     aigc_watermark: bool = Field(False, description="Whether the video carries the AIGC mark")
+    has_audio: bool = Field(False, description="Whether the video carries a sound track")
 
 
 class TaskPage(BaseModel):

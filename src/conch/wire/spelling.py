@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from conch.domain.errors import ConchError
 from conch.domain.request import ImageRole
-from conch.domain.task import Task, TaskStatus
+from conch.domain.task import Task
 
 FieldNames = Mapping[str, str]
 """Canonical field name -> the dialect's wire name; names not in it are shown as they are."""
@@ -49,7 +49,6 @@ def _word(name: str) -> re.Pattern[str]:
 
 
 def failure(task: Task, names: FieldNames) -> str:
-    """Why ``task`` failed, in the dialect's spelling; "" unless it failed."""
-    if task.status is not TaskStatus.FAIL:
-        return ""
-    return respell(task.error_message or "", names)
+    """Why ``task`` failed, in the dialect's spelling; "" unless it failed or was cancelled
+    (whose reason is "cancelled")."""
+    return respell(task.failure_reason, names)

@@ -8,7 +8,9 @@ from urllib.parse import urlsplit
 from conch.client.adapters.base import Adapter, Link
 from conch.client.adapters.chanjing import ChanjingAdapter
 from conch.client.adapters.minimax import MiniMaxAdapter
+from conch.client.adapters.minimax_v2 import MiniMaxV2Adapter
 from conch.client.adapters.modelverse import ModelverseAdapter
+from conch.client.adapters.openai_videos import OpenAIVideosAdapter
 from conch.client.presets import Dialect
 from conch.client.token_cache import TokenFile
 from conch.domain.errors import Unauthorized
@@ -43,6 +45,10 @@ def adapter_for(
         raise Unauthorized(f"{dialect} needs an api_key")
     if dialect is Dialect.MODELVERSE:
         return ModelverseAdapter(api_key)
+    if dialect is Dialect.MINIMAX_V2:
+        return MiniMaxV2Adapter(api_key)
+    if dialect is Dialect.OPENAI_VIDEOS:
+        return OpenAIVideosAdapter(api_key)
     if dialect is Dialect.QUICKROUTER:
         # QuickRouter's own URL ends with /minimax; a conch serves it under that prefix.
         served = urlsplit(base_url).path.rstrip("/").endswith(QUICKROUTER_PREFIX)

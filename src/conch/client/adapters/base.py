@@ -49,10 +49,15 @@ def invert(table: Mapping[ErrorCode, W]) -> dict[W, ErrorCode]:
 
 @dataclass(frozen=True)
 class Link:
-    """Where the video can be downloaded from now, and its size when the provider says."""
+    """Where the video can be downloaded from now, and its size when the provider says.
+
+    ``headers`` go with the download: empty for a signed link (which may point at a CDN
+    that must not see the key); the credentials for a path of the API itself (/v1/videos'
+    content)."""
 
     url: str
     size: int | None = None
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
 
 
 class Credentials(Protocol):
@@ -133,7 +138,14 @@ class Adapter(Protocol):
         (a page's ``next_after``). Dialects without a list call of their own use conch's
         (:mod:`conch.client.adapters.native`)."""
 
-    def listed(self, answer: Answer) -> Page: ...
+    def listed(self, answer: Answer, after: str | None = None) -> Page:
+        """The page a list call answered (``after``: the cursor it was asked with)."""
+
+    def cancel_call(self, task_id: str) -> Call:
+        """A call that cancels the task (conch's own, for dialects without one)."""
+
+    def cancelled(self, task_id: str, answer: Answer) -> Status:
+        """The task as the cancel left it; the refusal raised (a task that had ended)."""
 
 
 def json_object(answer: Answer, dialect: str) -> dict[str, Any]:

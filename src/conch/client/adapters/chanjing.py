@@ -19,6 +19,7 @@ from typing import Any
 
 from typing_extensions import override
 
+from conch.client.adapters import native
 from conch.client.adapters.base import (
     Adapter,
     Credentials,
@@ -188,12 +189,20 @@ class ChanjingAdapter(Adapter):
         body = wire.PageBody(type=wire.VIDEO, page=page, page_size=size)
         return Call("POST", wire.PAGE_PATH, json=body.model_dump(exclude_none=True))
 
-    def listed(self, answer: Answer) -> Page:
+    @override
+    def listed(self, answer: Answer, after: str | None = None) -> Page:
         data = member(checked(answer), "data")
         tasks = member(data, "list")
         listed = tasks if isinstance(tasks, list) else []
         found = [task_status(task, "") for task in listed if isinstance(task, dict)]
         return Page(found, _next_page(member(data, "page_info")))
+
+    def cancel_call(self, task_id: str) -> Call:
+        return native.cancel_call(task_id)  # Chanjing has none: conch's, with the token
+
+    @override
+    def cancelled(self, task_id: str, answer: Answer) -> Status:
+        return native.cancelled(answer, self.dialect)
 
 
 def task_status(task: dict[str, Any], task_id: str) -> Status:

@@ -110,8 +110,16 @@ class ModelverseAdapter(Adapter):
     def list_call(self, limit: int, after: str | None) -> Call:
         return native.list_call(limit, after)  # the dialect has none: conch's own
 
-    def listed(self, answer: Answer) -> Page:
+    @override
+    def listed(self, answer: Answer, after: str | None = None) -> Page:
         return native.listed(answer, self.dialect)
+
+    def cancel_call(self, task_id: str) -> Call:
+        return native.cancel_call(task_id)  # the dialect has none: conch's own
+
+    @override
+    def cancelled(self, task_id: str, answer: Answer) -> Status:
+        return native.cancelled(answer, self.dialect)
 
     def _checked(self, answer: Answer) -> dict[str, Any]:
         body = json_object(answer, self.dialect)
