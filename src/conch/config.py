@@ -10,10 +10,10 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -115,6 +115,25 @@ class Settings(BaseSettings):
     )
     callback_retry_max_delay: float = Field(3600.0, gt=0, description="largest backoff ceiling")
     callback_concurrency: int = Field(8, ge=1, description="pushes sent at once per server")
+
+    default_rpm: int | None = Field(
+        None, ge=0, description="submits a minute for a key that sets none (unset or 0: no limit)"
+    )
+    default_read_rpm: int | None = Field(
+        None, ge=0, description="reads a minute for a key that sets none (unset or 0: no limit)"
+    )
+    default_concurrency: int | None = Field(
+        None, ge=0, description="tasks in flight for a key that sets none (unset or 0: no limit)"
+    )
+    moderation_file: Path | None = Field(
+        None, description="words and patterns refused in prompts; reloaded when it changes"
+    )
+    metrics_token: SecretStr | None = Field(
+        None, description="bearer token that /metrics asks for; unset: /metrics is off"
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text", description="text lines, or one JSON object a line with trace and task ids"
+    )
 
     encoder_preset: str | None = Field(
         None, description="x264 preset; None: the encoder's default, chosen by benchmark"

@@ -11,14 +11,19 @@ import anyio
 from sqlalchemy import Engine
 
 from conch.config import Settings
+from conch.health import Readiness, database_check, media_check
 from conch.media.links import LinkSigner
 from conch.media.slots import FetchSlots
 from conch.media.storage import MediaStore
 from conch.media.stores import open_media
+from conch.moderation import Moderator, moderators_from
 from conch.net.policy import OutboundPolicy
+from conch.quotas import Quotas
 from conch.store.chanjing import ChanjingStore
 from conch.store.db import open_database
 from conch.store.keys import KeyStore
+from conch.store.ledger import Ledger
+from conch.store.limits import LimitStore
 from conch.store.tasks import TaskStore
 
 SERVER_POOL_SIZE = 20
@@ -45,6 +50,14 @@ class Services:
     """Image URLs downloaded at once: a few per key, and a cap for everyone."""
     image_work: anyio.CapacityLimiter = field(init=False)
     """Images inspected at once, across all submits (about 2 per core)."""
+    ledger: Ledger = field(init=False)
+    """Balances in video-seconds and their ledger."""
+    quotas: Quotas = field(init=False)
+    """Each key's request rates, tasks in flight and balance."""
+    moderators: list[Moderator] = field(init=False)
+    """The content checks every prompt passes (append a classifier here)."""
+    readiness: Readiness = field(init=False)
+    """What ``/readyz`` checks: the database and the media store, and what is added."""
 
     def __post_init__(self) -> None:
         settings = self.settings
@@ -52,6 +65,12 @@ class Services:
         self.outbound = OutboundPolicy.from_settings(settings)
         self.fetch_slots = FetchSlots(settings.fetch_slots_per_key, settings.fetch_slots)
         self.image_work = anyio.CapacityLimiter(2 * _cores())
+        self.ledger = Ledger(self.db)
+        self.quotas = Quotas(settings, LimitStore(self.db), self.ledger)
+        self.moderators = moderators_from(settings.moderation_file)
+        self.readiness = Readiness()
+        self.readiness.add("database", database_check(self.db))
+        self.readiness.add("media", media_check(self.media))
 
     @classmethod
     def open(cls, settings: Settings) -> Services:

@@ -1,9 +1,11 @@
 """Accepting a generation request: every check, then the task, or an error and nothing.
 
-Every dialect (and the in-process CLI) submits through :func:`submit`: the request is
-validated, the engine routing consulted, the images fetched and judged by content, the
-callback URL's handshake made (last, as the one check the receiver sees), and only then
-are the inputs stored and the task created, queued.
+Every dialect (and the in-process CLI) submits through :func:`submit`: the key's submit
+rate counted, the request validated, the engine routing consulted, the prompt moderated,
+the key's tasks in flight and balance looked at, the images fetched and judged by content,
+the callback URL's handshake made (last, as the one check the receiver sees), and only then
+are the inputs stored and the task created, queued (its seconds reserved, and the key's
+limits checked again, exactly, in the creating transaction: :mod:`conch.quotas`).
 
 Image work is bounded: downloads take a slot of their key's and one of everyone's
 (``services.fetch_slots``: one key's slow URLs never hold up another key), data URLs take
@@ -31,6 +33,7 @@ from conch.domain.ids import new_id
 from conch.domain.request import GenerationRequest, ImageRole, TaskSpec, is_data_url, validate
 from conch.domain.task import StoredImage, Task
 from conch.engines.registry import check_servable
+from conch.logs import current_trace_id
 from conch.media.fetch import fetch_image
 from conch.media.images import ImageInfo, inspect_image
 from conch.media.storage import input_key_in, new_inputs_folder
@@ -44,8 +47,12 @@ async def submit(
     services: Services, owner: ApiKey, request: GenerationRequest, *, dialect: str
 ) -> Task:
     """Validate ``request`` completely and store it as a queued task of ``owner``."""
+    await anyio.to_thread.run_sync(services.quotas.check_submit, owner)
     spec = validate(request)
     check_servable(services.settings, spec)
+    for moderator in services.moderators:
+        moderator.check(spec.prompt)
+    await anyio.to_thread.run_sync(services.quotas.precheck, owner, spec)
     images = await _fetch_images(services, owner, spec)
     if spec.callback_url is not None:
         await confirm_callback(services, owner, spec.callback_url)
@@ -129,6 +136,8 @@ def _accept(
                     dialect=dialect,
                     spec=_public(spec),
                     inputs=inputs,
+                    trace_id=current_trace_id(),
+                    admit=services.quotas.admission(owner),
                 )
             except IntegrityError:  # the id was drawn twice: draw again (the inputs stay)
                 continue

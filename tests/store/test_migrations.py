@@ -4,18 +4,17 @@ up to date and keeps its tasks."""
 
 from __future__ import annotations
 
-import time
 import uuid
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, insert, inspect, text
+from sqlalchemy import MetaData, create_engine, insert, inspect, text
 
 from conch.domain.ids import new_id
 from conch.store.db import BASELINE, alembic_config, open_database, schema_revision
 from conch.store.keys import KeyStore
-from conch.store.tables import metadata, tasks
+from conch.store.tables import metadata
 from conch.store.tasks import TaskStore
 from support.tasks import text_spec
 
@@ -30,23 +29,25 @@ def test_a_new_database_is_the_declared_schema_at_the_newest_revision(database_u
 
 
 def _a_database_at_the_baseline_with_a_task(url: str) -> int:
+    """Rows written as the baseline's tables hold them (today's stores write newer columns)."""
     raw = create_engine(url)
     with raw.begin() as conn:
         command.upgrade(alembic_config(conn), BASELINE)
-    raw.dispose()
-    engine = open_database(url, upgrade=False)
-    owner = KeyStore(engine).create("owner")[0].id
-    now, task_id = time.time(), new_id()
-    with engine.begin() as conn:  # the baseline's columns only: later ones do not exist yet
+        old = MetaData()
+        old.reflect(conn, only=["api_keys", "tasks"])
+        key = {"name": "owner", "key_hash": "0" * 64, "prefix": "sk-conch-old", "created_at": 1.0}
+        owner = conn.execute(insert(old.tables["api_keys"]).values(key)).inserted_primary_key[0]
+        task_id = new_id()
+        spec = text_spec()
         conn.execute(
-            insert(tasks).values(
+            insert(old.tables["tasks"]).values(
                 id=task_id, uuid=str(uuid.uuid4()), owner_id=owner, dialect="minimax",
-                status="queued", model="MiniMax-Hailuo-02", mode="text-to-video",
-                spec=text_spec().to_json(), inputs={}, created_at=now, updated_at=now,
-                available_at=now, attempts=0, fence=0, progress=0.0,
+                status="queued", model=spec.model, mode=spec.mode.value, spec=spec.to_json(),
+                inputs={}, created_at=1.0, updated_at=1.0, available_at=1.0, attempts=0,
+                fence=0, progress=0.0,
             )
         )  # fmt: skip
-    engine.dispose()
+    raw.dispose()
     return task_id
 
 

@@ -14,15 +14,18 @@ from conch.api import (
     minimax_v2,
     modelverse,
     native,
+    observability,
     openai_videos,
     studio,
     tasks,
 )
 from conch.api.auth_limits import FailedAuthLimit
 from conch.api.limits import BodyLimitMiddleware
+from conch.api.observability import HttpMetrics, HttpMetricsMiddleware
 from conch.api.responses import JSONAnswer
 from conch.api.routing import include, wrong_method
 from conch.api.tracing import TraceIdMiddleware
+from conch.metrics import registry_for
 from conch.services import Services
 from conch.wire.minimax import QUICKROUTER_PREFIX
 
@@ -47,6 +50,8 @@ def create_app(services: Services) -> FastAPI:
     app.state.dialect_paths = []
     app.add_exception_handler(405, wrong_method)
     app.add_middleware(BodyLimitMiddleware, limit=services.settings.max_request_bytes)
+    app.state.metrics_registry = registry_for(services.db, services.settings)
+    app.add_middleware(HttpMetricsMiddleware, metrics=HttpMetrics(app.state.metrics_registry))
     app.add_middleware(TraceIdMiddleware)
     for routes, prefix, documented in _routers():
         include(app, routes, prefix, include_in_schema=documented)
@@ -70,4 +75,5 @@ def _routers() -> list[tuple[APIRouter, str, bool]]:
         (tasks.router(), QUICKROUTER_PREFIX, False),
         (files.router, "", True),
         (studio.router(), "", False),
+        (observability.router(), "", False),
     ]

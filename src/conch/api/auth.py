@@ -75,6 +75,9 @@ class Credentials:
 
     check: Check
     recent: Callable[[Request], ApiKey | None] | None = None
+    submits: bool = False
+    """The route submits tasks (held to the key's submit rate, in :func:`conch.submission.submit`);
+    any other route is a read (held to its read rate, by the route class)."""
 
     async def __call__(self, request: Request) -> ApiKey:
         found: ApiKey | None = getattr(request.state, "owner", None)
@@ -85,6 +88,11 @@ class Credentials:
 
 Owner = Annotated[ApiKey, Depends(Credentials(api_key_owner, recent_api_key_owner))]
 """A route parameter: the authenticated caller's key."""
+
+Submitter = Annotated[
+    ApiKey, Depends(Credentials(api_key_owner, recent_api_key_owner, submits=True))
+]
+"""A route parameter: the authenticated caller's key, on a route that submits a task."""
 
 Installation = Annotated[Services, Depends(_installation)]
 """A route parameter: the installation's services."""

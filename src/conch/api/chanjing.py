@@ -68,6 +68,7 @@ def token_owner(request: Request) -> ApiKey:
 _token_header = APIKeyHeader(name=wire.TOKEN_FIELD, auto_error=False, scheme_name="access_token")
 TOKEN_HEADER = Security(_token_header)
 TokenOwner = Annotated[ApiKey, Depends(Credentials(token_owner))]
+TokenSubmitter = Annotated[ApiKey, Depends(Credentials(token_owner, submits=True))]
 Apps = Annotated[ChanjingStore, Depends(chanjing_store)]
 
 
@@ -110,7 +111,7 @@ def router() -> APIRouter:
         dependencies=[TOKEN_HEADER],
     )
     async def submit_task(
-        request: Request, body: ChanjingSubmitBody, owner: TokenOwner, found: Installation
+        request: Request, body: ChanjingSubmitBody, owner: TokenSubmitter, found: Installation
     ) -> ChanjingSubmitAnswer:
         """Create a video task; ``data`` is its ``unique_id``."""
         request.state.chanjing_fields = body.field_names()

@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse
 from starlette.responses import Response
 
 from conch import cancellation
-from conch.api.auth import Installation, Owner
+from conch.api.auth import Installation, Owner, Submitter
 from conch.api.files import download_url
 from conch.api.ranges import stored_file_response
 from conch.api.responses import JSONAnswer
@@ -70,7 +70,7 @@ def router(tag: str = "MiniMax") -> APIRouter:
     @routes.post(wire.SUBMIT_PATH, response_model=SubmitAnswer | ErrorAnswer)
     async def video_generation(
         body: VideoGenerationBody,
-        owner: Owner,
+        owner: Submitter,
         found: Installation,
     ) -> SubmitAnswer:
         """Create a video task: text, first frame, first+last frame, or subject reference."""

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from conch import cancellation
-from conch.api.auth import Installation, Owner
+from conch.api.auth import Installation, Owner, Submitter
 from conch.api.files import video_urls
 from conch.api.native import HTTP_STATUS
 from conch.api.responses import JSONAnswer
@@ -60,7 +60,7 @@ def router() -> APIRouter:
     )
 
     @routes.post(wire.CREATE_PATH, response_model=CreateAnswer)
-    async def create(body: CreateBody, owner: Owner, found: Installation) -> CreateAnswer:
+    async def create(body: CreateBody, owner: Submitter, found: Installation) -> CreateAnswer:
         """Create a video task from ``content[]``: a text item, and image items whose roles
         are first_frame, last_frame or reference_image."""
         task = await submit(found, owner, body.to_request(), dialect=wire.DIALECT)

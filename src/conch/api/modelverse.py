@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from conch.api.auth import Installation, Owner
+from conch.api.auth import Installation, Owner, Submitter
 from conch.api.files import video_urls
 from conch.api.responses import JSONAnswer
 from conch.api.routing import (
@@ -49,7 +49,7 @@ def router() -> APIRouter:
 
     @routes.post(wire.SUBMIT_PATH, response_model=ModelverseSubmitAnswer)
     async def submit_task(
-        request: Request, body: ModelverseSubmitBody, owner: Owner, found: Installation
+        request: Request, body: ModelverseSubmitBody, owner: Submitter, found: Installation
     ) -> ModelverseSubmitAnswer:
         """Create a video task (image to video; first+last frame on MiniMax-Hailuo-02)."""
         task = await submit(found, owner, body.to_request(), dialect=wire.DIALECT)

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from starlette.responses import Response, StreamingResponse
 
 from conch import cancellation
-from conch.api.auth import Installation, Owner
+from conch.api.auth import Installation, Owner, Submitter
 from conch.api.forms import CreateForm, read_create
 from conch.api.ranges import stored_file_response
 from conch.api.responses import JSONAnswer
@@ -152,7 +152,7 @@ def router() -> APIRouter:
     )
 
     @routes.post(wire.VIDEOS_PATH, response_model=Video, openapi_extra=_BODY)
-    async def create_video(request: Request, owner: Owner, found: Installation) -> Video:
+    async def create_video(request: Request, owner: Submitter, found: Installation) -> Video:
         """Create a video: text, an ``input_reference`` (upload, URL, data URL), or
         MiniMax's fields (``last_frame_image``, ...) top-level or in ``metadata``."""
         body = create_body(await read_create(request))
@@ -211,7 +211,7 @@ def router() -> APIRouter:
     async def remix_video(
         video_id: Annotated[str, VIDEO_ID],
         body: RemixBody,
-        owner: Owner,
+        owner: Submitter,
         found: Installation,
     ) -> Video:
         """A new video with the same inputs and settings and a new prompt."""

@@ -88,9 +88,18 @@ async def _answer(
     if credentials is not None:
         recent = credentials.recent(request) if credentials.recent else None
         request.state.owner = recent or await run_in_threadpool(_checked, request, credentials)
+        if not credentials.submits:  # a submit's rate is counted by submission.submit
+            await _count_read(request, request.state.owner)
     if reads_body:
         request = await read_as_json(request)
     return await handler(request)
+
+
+async def _count_read(request: Request, owner: ApiKey) -> None:
+    """Hold the caller to its reads a minute (no I/O for a key without that limit)."""
+    quotas = request.app.state.services.quotas
+    if quotas.read_rpm(owner) is not None:
+        await run_in_threadpool(quotas.check_read, owner)
 
 
 def _credentials(dependant: Dependant) -> Credentials | None:

@@ -22,6 +22,7 @@ import logging
 from typing import Any
 
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from conch.config import Settings
@@ -111,4 +112,7 @@ def server_config(app: Any, settings: Settings) -> uvicorn.Config:
         port=settings.port,
         http=protocol,
         timeout_keep_alive=settings.keep_alive_timeout,
+        # JSON lines: uvicorn's loggers pass theirs to conch's handler (conch.logs), with
+        # the request's trace id; text keeps uvicorn's own format.
+        log_config=None if settings.log_format == "json" else LOGGING_CONFIG,
     )

@@ -9,11 +9,14 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from conch.logs import bind_trace
+
 TRACE_HEADER = "Trace-Id"
 
 
 class TraceIdMiddleware:
-    """Draws a trace id per request and adds it to the response headers."""
+    """Draws a trace id per request and adds it to the response headers; every line the
+    request logs carries it (:func:`conch.logs.bind_trace`)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -24,6 +27,7 @@ class TraceIdMiddleware:
             return
         trace_id = uuid.uuid4().hex
         scope.setdefault("state", {})["trace_id"] = trace_id
+        bind_trace(trace_id)  # this request's own task: its context ends with it
 
         async def send_with_trace(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -15,6 +15,7 @@ from conch.cli.generate import generate
 from conch.cli.keys import keys
 from conch.cli.serve import serve
 from conch.cli.tasks import tasks
+from conch.cli.usage import usage
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -29,3 +30,4 @@ main.add_command(deliveries)
 main.add_command(generate)
 main.add_command(tasks)
 main.add_command(db)
+main.add_command(usage)

@@ -1,4 +1,5 @@
-"""``conch keys``: create, list and revoke API keys; give them callback signing secrets."""
+"""``conch keys``: create, list and revoke API keys; give them callback signing secrets,
+limits (submits and reads a minute, tasks in flight) and balances in video-seconds."""
 
 from __future__ import annotations
 
@@ -7,9 +8,19 @@ from pathlib import Path
 
 import click
 
+from conch.cli.limits import (
+    Balance,
+    LimitOption,
+    balance_option,
+    limit_options,
+    limits_from,
+    show_key,
+)
 from conch.cli.options import data_dir_option, require_data_dir, settings_from
 from conch.delivery.signing import new_secret
+from conch.domain.errors import InvalidParams
 from conch.services import Services
+from conch.store.limits import LimitStore
 
 
 def _services(data_dir: Path | None, *, create: bool = False) -> Services:
@@ -37,11 +48,23 @@ def keys() -> None:
     is_flag=True,
     help="Sign the key's callback pushes (Standard Webhooks); prints signing_secret=whsec_...",
 )
+@limit_options
+@balance_option("Meter the key: a balance of SECONDS of video [default: unlimited].")
 @data_dir_option
-def create(name: str, chanjing: bool, signing_secret: bool, data_dir: Path | None) -> None:
+def create(
+    name: str,
+    chanjing: bool,
+    signing_secret: bool,
+    data_dir: Path | None,
+    balance: Balance | None,
+    **limits: LimitOption,
+) -> None:
     """Create a key; the key itself is printed alone on the last line (and never again)."""
     services = _services(data_dir, create=True)
     record, key = services.keys.create(name)
+    LimitStore(services.db).set(record.id, limits_from(limits))
+    if isinstance(balance, int):
+        services.ledger.meter(record.id, balance)
     click.echo(f"created key {record.id} ({record.name})", err=True)
     if signing_secret:
         click.echo(f"signing_secret={_new_signing_secret(services, record.id)}")
@@ -87,3 +110,61 @@ def _new_signing_secret(services: Services, key_id: int) -> str:
     secret = new_secret()
     services.keys.set_signing_secret(key_id, secret)
     return secret
+
+
+@keys.command("update")
+@click.argument("key_id", type=int)
+@limit_options
+@balance_option(
+    "Meter an unlimited key with a balance of SECONDS, or make a key unlimited; add to a "
+    "balance with `conch keys topup`."
+)
+@data_dir_option
+def update(
+    key_id: int, data_dir: Path | None, balance: Balance | None, **limits: LimitOption
+) -> None:
+    """Change key KEY_ID's limits (those not given stay) or balance; then show the key."""
+    services = _services(data_dir)
+    record = services.keys.get(key_id)
+    if record is None:
+        raise click.ClickException(f"no key {key_id}")
+    changed = {name: value for name, value in limits.items() if value is not None}
+    if changed:
+        merged = {**record.limits.__dict__, **changed}
+        LimitStore(services.db).set(key_id, limits_from(merged))
+    try:
+        if balance == "unlimited":
+            services.ledger.unmeter(key_id)
+        elif isinstance(balance, int):
+            services.ledger.meter(key_id, balance)
+    except InvalidParams as refused:
+        raise click.ClickException(refused.detail) from None
+    show_key(services, key_id)
+
+
+@keys.command("topup")
+@click.argument("key_id", type=int)
+@click.argument("seconds", type=click.IntRange(min=1))
+@data_dir_option
+def topup(key_id: int, seconds: int, data_dir: Path | None) -> None:
+    """Add SECONDS of video to key KEY_ID's balance."""
+    services = _services(data_dir)
+    try:
+        account = services.ledger.topup(key_id, seconds)
+    except InvalidParams as refused:
+        raise click.ClickException(
+            f"{refused.detail}: `conch keys update {key_id} --balance SECONDS`"
+        ) from None
+    click.echo(f"key {key_id}: balance {account.balance} s, {account.available} s available")
+
+
+@keys.command("show")
+@click.argument("key_id", type=int)
+@click.option("--ledger", "with_ledger", is_flag=True, help="Also print the key's ledger.")
+@data_dir_option
+def show(key_id: int, with_ledger: bool, data_dir: Path | None) -> None:
+    """Show key KEY_ID's limits and balance (and, with --ledger, every ledger entry)."""
+    services = _services(data_dir)
+    if services.keys.get(key_id) is None:
+        raise click.ClickException(f"no key {key_id}")
+    show_key(services, key_id, with_ledger=with_ledger)

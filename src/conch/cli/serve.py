@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 import uvicorn
 
-from conch import logs
+from conch import logs, metrics
 from conch.api.app import create_app
 from conch.api.server import server_config
 from conch.cli.banner import greeting
@@ -35,7 +35,7 @@ log = logging.getLogger("conch")
 def serve(host: str | None, port: int | None, data_dir: Path | None, workers: int | None) -> None:
     """Serve the API and run tasks with the embedded engines."""
     settings = settings_from(host=host, port=port, data_dir=data_dir, workers=workers)
-    logs.configure()
+    logs.configure(log_format=settings.log_format)
     try:
         check_routes(settings)
     except ValueError as error:
@@ -45,8 +45,10 @@ def serve(host: str | None, port: int | None, data_dir: Path | None, workers: in
     problem = link_base_problem(settings)
     if problem:
         log.warning(problem)
+    forget_runner_metrics = metrics.share_with_runners()
     pool = LocalPool(settings)
     pool.start()
+    services.readiness.add("runners", pool.problem)
     deliverer = Deliverer(services)
     deliverer.start()
     try:
@@ -56,6 +58,7 @@ def serve(host: str | None, port: int | None, data_dir: Path | None, workers: in
         deliverer.stop()
         pool.stop()
         services.close()
+        forget_runner_metrics()
 
 
 def _greet(settings: Settings, services: Services) -> None:

@@ -82,6 +82,8 @@ class TaskOutput:
     width: int
     height: int
     audio_channels: int = 0
+    seconds: int | None = None
+    """Whole seconds delivered (None: recorded before conch kept them)."""
 
 
 @dataclass(frozen=True)
@@ -116,6 +118,8 @@ class Task:
     error_code: str | None = None
     error_message: str | None = None
     output: TaskOutput | None = None
+    trace_id: str | None = None
+    """The Trace-Id of the submit that made the task (its runner's log lines carry it)."""
 
     @property
     def task_id(self) -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from conch import metrics
 from conch.config import Settings
 from conch.domain.catalog import frame_count, video_size
 from conch.domain.errors import ConchError, ErrorCode, Internal
@@ -24,6 +25,7 @@ from conch.domain.request import ImageRole
 from conch.domain.task import Task, TaskStatus
 from conch.engines.base import Engine, EngineFailure, Frame, Job, soundtrack_of
 from conch.engines.registry import DIFFUSION, load_engine
+from conch.logs import task_context
 from conch.media.images import decode_rgb, fit_frame
 from conch.media.storage import MediaStore, output_key
 from conch.media.video import DEFAULT_PRESET, encode_mp4
@@ -90,7 +92,25 @@ class Runner:
 
 
 def execute(claim: Claim, runner: Runner) -> TaskStatus | None:
-    """Run a claimed task to its end; its final status, or None if it was taken away."""
+    """Run a claimed task to its end; its final status, or None if it was taken away.
+
+    Its log lines carry the task's id and its submit's trace id; its time goes to the render
+    (or relay) seconds metric, by outcome."""
+    started = time.monotonic()
+    outcome: TaskStatus | None = None
+    engine = runner.settings.route(claim.task.model).engine
+    with task_context(claim.task_id, claim.task.trace_id):
+        try:
+            outcome = _execute(claim, runner)
+            return outcome
+        finally:
+            elapsed = time.monotonic() - started
+            ended = outcome or "stopped"
+            metrics.observe_run(engine, claim.task.model, ended, elapsed)
+            log.info("task %s: %s after %.1f s on %s", claim.task_id, ended, elapsed, engine)
+
+
+def _execute(claim: Claim, runner: Runner) -> TaskStatus | None:
     store, settings = runner.store, runner.settings
     staging = runner.media.staging_path(claim.task_id, claim.fence)
     try:
@@ -146,9 +166,9 @@ def _render(claim: Claim, runner: Runner, lease: LeaseKeeper, staging: Path) -> 
     size = runner.media.publish(staging, key)
     record = None
     try:
-        record = store.succeed(
-            claim, NewFile(key, size, info.width, info.height, info.audio_channels)
-        )
+        seconds = -(-info.frames // info.fps)  # a started second counts
+        new = NewFile(key, size, info.width, info.height, info.audio_channels, seconds)
+        record = store.succeed(claim, new)
     finally:
         if record is None:  # not recorded: the winner (or a retry) publishes its own
             runner.media.delete(key)

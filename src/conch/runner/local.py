@@ -63,6 +63,15 @@ class LocalPool:
                 process.kill()
                 process.join()
 
+    def problem(self) -> str | None:
+        """For readiness: None while every runner is alive (or none is asked for)."""
+        dead = [slot for slot, process in self.processes.items() if not process.is_alive()]
+        if self._watching.is_set():
+            return "the runners are stopping"
+        if dead:
+            return f"runners {dead} of {self.size} are down (being replaced)"
+        return None
+
     def _spawn(self, slot: int) -> None:
         name = f"{socket.gethostname()}:{os.getpid()}:runner-{slot}"
         process = _context.Process(

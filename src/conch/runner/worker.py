@@ -82,7 +82,7 @@ def worker_main(settings: Settings, name: str, stop: StopSignal, parent_pid: int
     """Entry point of an embedded pool process."""
     # Ctrl-C reaches the whole process group; the server decides how its runners stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    logs.configure(name)
+    logs.configure(name, settings.log_format)
     runner = open_runner(settings, name, stop)
     runner.exit_when_stuck = True  # the pool replaces a process that exits
     try:

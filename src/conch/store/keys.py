@@ -22,11 +22,16 @@ from sqlalchemy import Engine, Row, bindparam, delete, func, insert, select, upd
 
 from conch.domain.errors import InvalidApiKey
 from conch.store.db import reader
-from conch.store.tables import api_keys, signing_secrets
+from conch.store.limits import NO_LIMITS, KeyLimits
+from conch.store.tables import api_keys, key_limits, signing_secrets
 
 KEY_PREFIX = "sk-conch-"
 _SHOWN_CHARS = len(KEY_PREFIX) + 6
-_KEY_BY_HASH = select(api_keys).where(api_keys.c.key_hash == bindparam("key_hash"))
+_WITH_LIMITS = select(
+    api_keys, key_limits.c.submit_rpm, key_limits.c.read_rpm, key_limits.c.concurrency
+).outerjoin(key_limits, key_limits.c.key_id == api_keys.c.id)
+"""Keys with the limits they set (read with the key: a verified key carries them)."""
+_KEY_BY_HASH = _WITH_LIMITS.where(api_keys.c.key_hash == bindparam("key_hash"))
 VERIFIED_KEY_TTL = 1.0
 """Seconds a verified key is trusted before the database is asked again."""
 VERIFIED_KEYS_KEPT = 10_000
@@ -42,6 +47,7 @@ class ApiKey:
     prefix: str
     created_at: float
     revoked_at: float | None
+    limits: KeyLimits = NO_LIMITS
 
     @property
     def active(self) -> bool:
@@ -139,12 +145,12 @@ class KeyStore:
 
     def get(self, key_id: int) -> ApiKey | None:
         with self.reads.begin() as conn:
-            row = conn.execute(select(api_keys).where(api_keys.c.id == key_id)).one_or_none()
+            row = conn.execute(_WITH_LIMITS.where(api_keys.c.id == key_id)).one_or_none()
         return _key(row) if row else None
 
     def list(self) -> list[ApiKey]:
         with self.reads.begin() as conn:
-            rows = conn.execute(select(api_keys).order_by(api_keys.c.id)).all()
+            rows = conn.execute(_WITH_LIMITS.order_by(api_keys.c.id)).all()
         return [_key(row) for row in rows]
 
     def revoke(self, key_id: int) -> bool:
@@ -179,4 +185,6 @@ class KeyStore:
 
 
 def _key(row: Row[Any]) -> ApiKey:
-    return ApiKey(row.id, row.name, row.prefix, row.created_at, row.revoked_at)
+    found = row._mapping
+    limits = KeyLimits(found.get("submit_rpm"), found.get("read_rpm"), found.get("concurrency"))
+    return ApiKey(row.id, row.name, row.prefix, row.created_at, row.revoked_at, limits)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Float,
     ForeignKey,
@@ -65,6 +66,10 @@ tasks = Table(
     # owner deleted the task (it is then found by no caller; its pushes still go out).
     Column("audio_channels", Integer),
     Column("deleted_at", Float),
+    # Added in 0003_limits_and_ledger: whole seconds delivered (a started second counts), and
+    # the Trace-Id of the submit that made the task.
+    Column("video_seconds", Integer),
+    Column("trace_id", String(32)),
     Index("ix_tasks_queue", "status", "available_at"),
     Index("ix_tasks_owner", "owner_id", "created_at"),
 )
@@ -153,4 +158,51 @@ delivery_attempts = Table(
     Column("duration", Float, nullable=False),
     Column("http_status", Integer),
     Column("error", Text),
+)
+
+key_limits = Table(
+    "key_limits",
+    metadata,
+    # A key's own limits. NULL: the settings' default applies; 0: no limit.
+    Column("key_id", Integer, ForeignKey("api_keys.id"), primary_key=True),
+    Column("submit_rpm", Integer),
+    Column("read_rpm", Integer),
+    Column("concurrency", Integer),
+)
+
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    # One row per key and action (submit, read): the generic cell rate algorithm's
+    # theoretical arrival time, the one number a token bucket needs (conch.store.limits).
+    Column("key_id", Integer, ForeignKey("api_keys.id"), primary_key=True),
+    Column("action", String(16), primary_key=True),
+    Column("arrival", Float, nullable=False),
+)
+
+balances = Table(
+    "balances",
+    metadata,
+    # A metered key's video-seconds: ``balance`` is top-ups less charges, ``reserved`` what
+    # tasks in flight hold. Both follow from the ledger (conch.store.ledger); a key with no
+    # row, or not metered, is unlimited.
+    Column("key_id", Integer, ForeignKey("api_keys.id"), primary_key=True),
+    Column("metered", Boolean, nullable=False),
+    Column("balance", BigInteger, nullable=False),
+    Column("reserved", BigInteger, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+ledger = Table(
+    "ledger",
+    metadata,
+    # Append-only: every top-up, reservation, charge and release of video-seconds.
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key_id", Integer, ForeignKey("api_keys.id"), nullable=False),
+    Column("task_id", BigInteger, ForeignKey("tasks.id")),
+    Column("kind", String(16), nullable=False),
+    Column("seconds", BigInteger, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("ix_ledger_key", "key_id", "created_at"),
+    Index("ix_ledger_task", "task_id"),
 )

@@ -6,9 +6,11 @@ is current and the task still running, so a runner whose lease was swept away (i
 or a duplicate delivery ran the task too) can change nothing. :meth:`TaskStore.sweep` puts
 tasks with expired leases back in the queue, until their attempts run out.
 
-Every status change writes the callback push it causes (:mod:`conch.store.pushes`), and runs
+Every status change writes the callback push it causes (:mod:`conch.store.pushes`), settles
+the task's reservation of video-seconds when it ends (:mod:`conch.store.ledger`), and runs
 any further transition hooks, inside the same transaction, so what they write commits or
-rolls back with the change itself.
+rolls back with the change itself. A creation may also be refused inside its transaction
+(``admit``: the limits and the balance a submit is held to).
 
 An owner may *cancel* a task that has not ended (:meth:`TaskStore.cancel`): a queued one never
 starts, and a running one is taken from its runner by bumping the fence, so that its
@@ -46,6 +48,7 @@ from conch.domain.ids import new_id, parse_id
 from conch.domain.request import ImageRole, TaskSpec
 from conch.domain.task import CANCELLED_REASON, StoredImage, Task, TaskOutput, TaskStatus
 from conch.store.db import reader
+from conch.store.ledger import settle
 from conch.store.pushes import record_push
 from conch.store.tables import files, tasks
 
@@ -86,6 +89,8 @@ class NewFile:
     height: int
     audio_channels: int = 0
     """The video's sound channels (0: silent)."""
+    seconds: int | None = None
+    """Whole seconds of video delivered (a started second counts); what a success charges."""
 
 
 @dataclass(frozen=True)
@@ -124,8 +129,14 @@ class TaskStore:
         dialect: str,
         spec: TaskSpec,
         inputs: Mapping[ImageRole, StoredImage],
+        trace_id: str | None = None,
+        admit: TransitionHook | None = None,
     ) -> Task:
-        """Store an accepted task, queued. ``task_id`` comes from :func:`new_id`."""
+        """Store an accepted task, queued. ``task_id`` comes from :func:`new_id`.
+
+        ``admit`` sees the new task inside the creating transaction and may refuse it by
+        raising (nothing is then stored). ``trace_id`` is the submit's, for the runner's logs.
+        """
         now = self.clock()
         values = {
             "id": task_id,
@@ -143,10 +154,13 @@ class TaskStore:
             "attempts": 0,
             "fence": 0,
             "progress": 0.0,
+            "trace_id": trace_id,
         }
         with self.engine.begin() as conn:
             row = conn.execute(insert(tasks).values(values).returning(*tasks.c)).one()
             task = _task(row)
+            if admit is not None:
+                admit(conn, task)
             self._run_hooks(conn, task)
         return task
 
@@ -409,12 +423,12 @@ class TaskStore:
                 audio_channels=new_file.audio_channels,
             )
             try:
-                return self._succeed(claim, record)
+                return self._succeed(claim, record, new_file.seconds)
             except IntegrityError:  # an id drawn twice in one millisecond: draw again
                 continue
         raise RuntimeError("could not draw a fresh file id")
 
-    def _succeed(self, claim: Claim, record: FileRecord) -> FileRecord | None:
+    def _succeed(self, claim: Claim, record: FileRecord, seconds: int | None) -> FileRecord | None:
         values = {
             "status": TaskStatus.SUCCESS.value,
             "progress": 1.0,
@@ -424,6 +438,7 @@ class TaskStore:
             "video_width": record.width,
             "video_height": record.height,
             "audio_channels": record.audio_channels,
+            "video_seconds": seconds,
             "error_code": None,
             "error_message": None,
         }
@@ -531,6 +546,7 @@ class TaskStore:
 
     def _run_hooks(self, conn: Connection, task: Task) -> None:
         record_push(conn, task)  # every store writes the callback push a change causes
+        settle(conn, task)  # and settles an ended task's video-seconds
         for hook in self.hooks:
             hook(conn, task)
 
@@ -549,7 +565,13 @@ def _requeue(now: float, attempts: int, backoff: float) -> dict[str, Any]:
 
 def _task(row: Row[Any]) -> Task:
     output = (
-        TaskOutput(row.file_id, row.video_width, row.video_height, row.audio_channels or 0)
+        TaskOutput(
+            row.file_id,
+            row.video_width,
+            row.video_height,
+            row.audio_channels or 0,
+            row.video_seconds,
+        )
         if row.file_id is not None
         else None
     )
@@ -570,6 +592,7 @@ def _task(row: Row[Any]) -> Task:
         error_code=row.error_code,
         error_message=row.error_message,
         output=output,
+        trace_id=row.trace_id,
     )
 
 

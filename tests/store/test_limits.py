@@ -1,0 +1,73 @@
+"""Request rates per key, in the database: a bucket of ``rpm`` requests refilled over a
+minute, shared by every store (server) on the database, never overspent by racing servers."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import Engine
+
+from conch.store.db import open_database
+from conch.store.keys import KeyStore
+from conch.store.limits import Action, KeyLimits, LimitStore, effective
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def engine(database_url: str) -> Engine:
+    return open_database(database_url)
+
+
+def test_a_key_gets_its_rpm_at_once_then_one_every_60_over_rpm_seconds(engine: Engine) -> None:
+    clock = Clock()
+    limits = LimitStore(engine, clock=clock)
+    key = KeyStore(engine).create("caller")[0].id
+    assert [limits.take(key, Action.SUBMIT, 3) for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert limits.take(key, Action.SUBMIT, 3) == pytest.approx(20.0)
+    assert limits.take(key, Action.READ, 3) == 0.0  # reads have a bucket of their own
+    clock.now += 15
+    assert limits.take(key, Action.SUBMIT, 3) == pytest.approx(5.0)  # a refusal spends nothing
+    clock.now += 5
+    assert limits.take(key, Action.SUBMIT, 3) == 0.0
+    assert limits.take(key, Action.SUBMIT, 3) == pytest.approx(20.0)
+    other = KeyStore(engine).create("someone else")[0].id
+    assert limits.take(other, Action.SUBMIT, 3) == 0.0
+
+
+def test_servers_racing_for_one_bucket_spend_exactly_its_requests(engine: Engine) -> None:
+    clock = Clock()
+    key = KeyStore(engine).create("caller")[0].id
+    servers = [
+        LimitStore(open_database(str(engine.url), upgrade=False), clock=clock) for _ in range(4)
+    ]
+
+    def take(attempt: int) -> float:
+        return servers[attempt % len(servers)].take(key, Action.READ, 5)
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        waits = list(pool.map(take, range(24)))
+    assert waits.count(0.0) == 5
+    assert all(wait > 0 for wait in waits if wait)
+
+
+def test_a_key_carries_its_own_limits_and_defaults_fill_the_rest(engine: Engine) -> None:
+    keys = KeyStore(engine)
+    record, secret = keys.create("limited")
+    LimitStore(engine).set(record.id, KeyLimits(submit_rpm=10, concurrency=0))
+    found = keys.authenticate(secret).limits
+    assert found == KeyLimits(submit_rpm=10, read_rpm=None, concurrency=0)
+    assert effective(found.submit_rpm, 99) == 10
+    assert effective(found.read_rpm, 99) == 99  # the settings' default
+    assert effective(found.concurrency, 4) is None  # 0: unlimited, whatever the default
+    LimitStore(engine).set(record.id, KeyLimits())
+    assert keys.get(record.id) == record.__class__(**{**record.__dict__, "limits": KeyLimits()})
