@@ -16,7 +16,7 @@ import httpx
 from playwright.sync_api import Locator, Page, expect
 
 from conch.media.video import probe
-from support.live import LiveConch
+from support.live import SERVER_ENV, LiveConch
 from support.photos import data_url, encode, photo
 
 Shots = Callable[[str], Path]
@@ -146,3 +146,30 @@ def test_the_banner_link_signs_in_by_its_fragment_which_no_log_sees(
     assert "GET / " in served and key not in served
     with httpx.Client(base_url=conch.base_url) as anonymous:
         assert anonymous.get("/v1/tasks").status_code == 401
+
+
+def test_a_queued_task_is_cancelled_from_its_history_entry(
+    page: Page, tmp_path: Path, shot: Shots
+) -> None:
+    # A conch with no runners: the task waits in the queue until the page cancels it.
+    with LiveConch(tmp_path / "idle", {**SERVER_ENV, "CONCH_WORKERS": "0"}) as idle:
+        key = idle.create_key("studio")
+        body = {
+            "model": "MiniMax-Hailuo-02",
+            "first_frame_image": data_url(encode(photo("coffee"))),
+        }
+        with idle.client(key) as api:
+            task_id = api.post("/v1/video_generation", json=body).json()["task_id"]
+        sign_in(page, idle, key)
+        item = task_item(page, task_id)
+        expect(item.locator(".task-state")).to_contain_text("Waiting")
+        assert item.get_by_role("button", name="Play").is_hidden()
+        shot("queued")
+
+        item.get_by_role("button", name="Cancel").click()
+        expect(item.locator(".task-state")).to_have_text("Cancelled")
+        expect(item.get_by_role("button", name="Cancel")).to_be_hidden()
+        with idle.client(key) as api:
+            listed = api.get("/v1/tasks").json()["tasks"]
+        assert [(task["task_id"], task["status"]) for task in listed] == [(task_id, "cancelled")]
+        shot("cancelled")

@@ -1,9 +1,10 @@
 // conch's public API, as the studio calls it: the MiniMax dialect to submit, query and
-// retrieve, and conch's own task list. Nothing here reaches past what any client may do.
+// retrieve, and conch's own task list and cancel call. Nothing here reaches past what any client may do.
 
 const SUBMIT = "v1/video_generation";
 const RETRIEVE = "v1/files/retrieve";
 const TASKS = "v1/tasks";
+const CANCEL = (taskId) => `v1/tasks/${encodeURIComponent(taskId)}/cancel`;
 const CATALOG = "studio/catalog.json";
 
 /** A refusal from the server, with the request field it names when it names one. */
@@ -84,11 +85,9 @@ export class Api {
     return { url: body.file.download_url, filename: body.file.filename };
   }
 
-  /** One page of the key's tasks, newest first (conch's own list). */
-  async tasks({ limit, after = null }) {
-    const query = new URLSearchParams({ limit: String(limit) });
-    if (after) query.set("after", after);
-    const { answer, body } = await this.#send(`${TASKS}?${query}`);
+  // conch's own calls answer real HTTP statuses, errors as {"error": {"code", "message"}}.
+  async #native(path, init) {
+    const { answer, body } = await this.#send(path, init);
     if (!answer.ok) {
       const message = body.error ? body.error.message : `HTTP ${answer.status}`;
       throw new ApiError(message, {
@@ -98,5 +97,17 @@ export class Api {
       });
     }
     return body;
+  }
+
+  /** One page of the key's tasks, newest first (conch's own list). */
+  async tasks({ limit, after = null }) {
+    const query = new URLSearchParams({ limit: String(limit) });
+    if (after) query.set("after", after);
+    return this.#native(`${TASKS}?${query}`);
+  }
+
+  /** Cancel a queued or running task; the task as it now stands. */
+  async cancel(taskId) {
+    return this.#native(CANCEL(taskId), { method: "POST" });
   }
 }

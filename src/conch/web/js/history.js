@@ -125,6 +125,7 @@ export class History {
       if (item.task.status === "success") onPlay(item.task);
     });
     element.querySelector("[data-reuse]").addEventListener("click", () => onReuse(item.task));
+    element.querySelector("[data-cancel]").addEventListener("click", () => this.#cancel(item));
     this.items.set(task.task_id, item);
     this.#update(item, task);
     return element;
@@ -140,13 +141,29 @@ export class History {
     element.querySelector(".task-state").textContent = stateWords(task);
     const progress = element.querySelector("progress");
     progress.value = task.progress;
-    progress.hidden = task.status === "fail";
+    progress.hidden = task.status === "fail" || task.status === "cancelled";
     element.querySelector("[data-play]").hidden = task.status !== "success";
-    // CANCEL: once conch can cancel a task, show the Cancel button (see index.html's task
-    // template) for unfinished tasks here, calling the public cancel API.
+    element.querySelector("[data-cancel]").hidden = isFinished(task);
     if (task.status === "success" && !item.thumbnailed) this.#thumbnail(item);
     if (before && !isFinished(before) && isFinished(task)) {
       this.handlers.announce(`Task ${task.task_id}: ${stateWords(task)}`);
+    }
+  }
+
+  // Cancel through the public API; the list shows the task as conch now has it. A task
+  // that ended meanwhile is refused with the reason, shown where the list's errors go.
+  async #cancel(item) {
+    const button = item.element.querySelector("[data-cancel]");
+    button.disabled = true;
+    try {
+      this.#update(item, await this.api.cancel(item.task.task_id));
+      this.error.textContent = "";
+    } catch (error) {
+      if (error.signedOut) return this.#failed(error);
+      this.error.textContent = `Task ${item.task.task_id} was not cancelled: ${error.message}`;
+      this.refresh();
+    } finally {
+      button.disabled = false;
     }
   }
 

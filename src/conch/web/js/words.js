@@ -2,7 +2,7 @@
 
 import { MODE_NAMES } from "./choices.js";
 
-const TERMINAL = new Set(["success", "fail"]);
+const TERMINAL = new Set(["success", "fail", "cancelled"]);
 
 export function isFinished(task) {
   return TERMINAL.has(task.status);
@@ -34,6 +34,8 @@ export function stateWords(task) {
       return "Done: 100%";
     case "fail":
       return task.error ? `Failed: ${task.error.message}` : "Failed";
+    case "cancelled":
+      return "Cancelled";
     default:
       return task.status;
   }
