@@ -29,9 +29,6 @@ from conch.engines.relay.resolve import look
 
 log = logging.getLogger(__name__)
 
-FIRST_RECHECK = 30.0
-"""Seconds before an ended task's call is looked at again; doubled each time, up to
-:data:`LONGEST_RECHECK`."""
 LONGEST_RECHECK = 3600.0
 LATE_PREFIX = "relayed"
 
@@ -107,6 +104,7 @@ def _ask(parts: Relaying, call: RelayCall) -> CallState:
 
 
 def _later(parts: Relaying, call: RelayCall, outcome: str | None) -> None:
+    # The pause grows with the call's age: about doubling, from relay_recheck_after.
     waited = parts.now() - call.created_at
-    pause = min(LONGEST_RECHECK, max(FIRST_RECHECK, waited / 2))
+    pause = min(LONGEST_RECHECK, max(parts.settings.relay_recheck_after, waited / 2))
     parts.calls.recheck(call.id, parts.now() + pause, outcome)

@@ -29,7 +29,6 @@ from conch.net.targets import Target, display_url, pin
 
 MAX_ANSWER_BYTES = 8 * 1024 * 1024
 """The largest API answer read: task answers are a few KB."""
-CHUNK = 256 * 1024
 
 
 class Blocked(httpx.ConnectError):
@@ -184,7 +183,7 @@ class Session:
                 raise httpx.DecodingError(f"the video came with Content-Encoding {encoding!r}")
             size = plan.start
             with open_part(fetch.part, plan.start) as out:
-                for chunk in response.iter_raw(CHUNK):
+                for chunk in response.iter_raw():
                     size += len(chunk)
                     if size > self.max_bytes:
                         raise self._too_large(size)
