@@ -181,8 +181,10 @@ class Settings(BaseSettings):
         200, ge=1, description="relayed tasks one runner process follows at once"
     )
     relay_recheck_after: float = Field(
-        30.0, gt=0, description="seconds before the sweep asks again about a relayed task "
-        "that conch ended while its upstream task ran on (doubling, up to an hour)"
+        30.0,
+        gt=0,
+        description="seconds before the sweep asks again about a relayed task "
+        "that conch ended while its upstream task ran on (doubling, up to an hour)",
     )
     relay_reconcile_horizon: float = Field(
         7 * 86400.0,

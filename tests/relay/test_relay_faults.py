@@ -20,7 +20,7 @@ from conch.store.db import open_database
 from conch.store.relay_calls import RelayCallStore
 from relay.gateway import KEY_ENV, fetched_video, gateway_env, submit_and_wait
 from support.faulty_upstream import KEY, FaultyUpstream, Script
-from support.live import LiveConch, free_port, wait_for_task
+from support.live import LiveConch, conch_command, free_port, wait_for_task
 
 WRONG_KEY_ENV = "RELAY_TEST_WRONG_KEY"
 FRAMES = 48
@@ -230,6 +230,12 @@ def test_balance_refused_everywhere_is_a_generic_failure_with_the_reason_kept(
     assert "balance" not in done["base_resp"]["status_msg"]
     reasons = [call.outcome or "" for call in calls(gateway, done["task_id"])]
     assert len(reasons) == 2 and all("1008" in reason for reason in reasons)
+    # The operator reads them in `conch tasks show` on the data dir.
+    server = gateway[0]
+    shown = conch_command(
+        "tasks", "show", done["task_id"], "--data-dir", str(server.data_dir), env=server.env
+    ).stdout
+    assert "relay:" in shown and "1008" in shown and KEY not in shown
 
 
 def test_an_unreachable_upstream_and_a_refused_key_fail_over(
