@@ -54,6 +54,7 @@ bench: $(VENV)/.test-installed debian-deps
 	$(BIN)/python benchmarks/camera.py
 	$(BIN)/python benchmarks/diffusion_gpu.py
 	$(BIN)/python benchmarks/api.py
+	$(BIN)/python benchmarks/relay.py
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check src tests benchmarks

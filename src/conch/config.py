@@ -40,6 +40,43 @@ class ModelRoute(BaseModel):
     preset: str | None = None
     weights: Path | None = None
     options: dict[str, Any] = Field(default_factory=dict)
+    upstreams: list[str] = Field(
+        default_factory=list, description="relay: the upstreams to try, in order of preference"
+    )
+    upstream_model: str | None = Field(
+        None, description="relay: the model's name upstream (default: the same name)"
+    )
+
+
+class Upstream(BaseModel):
+    """A service the relay engine passes tasks on to (``[upstreams.NAME]`` in conch.toml).
+
+    Only the *names* of environment variables live here: the secrets are read from them
+    when the relay calls, and never stored, logged or echoed.
+    """
+
+    model_config = {"extra": "forbid"}
+
+    kind: str
+    base_url: str | None = None
+    api_key_env: str | None = None
+    app_id_env: str | None = None
+    secret_key_env: str | None = None
+    dialect: str | None = Field(None, description="kind conch only: which of its dialects")
+    poll_deadline: float = Field(
+        3600.0, gt=0, description="seconds an accepted task is polled before it is failed"
+    )
+    poll_first: float = Field(2.0, gt=0, description="seconds before the first poll")
+    poll_ceiling: float = Field(15.0, gt=0, description="the longest pause between polls")
+    max_bytes: int = Field(
+        2 * 1024**3, gt=0, description="the largest video downloaded from this upstream"
+    )
+    create_timeout: float = Field(
+        60.0, gt=0, description="seconds a create may take before its outcome is unknown"
+    )
+    resolve_window: float = Field(
+        20.0, ge=0, description="seconds an unconfirmed create is looked for in the task list"
+    )
 
 
 class Settings(BaseSettings):
@@ -139,6 +176,22 @@ class Settings(BaseSettings):
         None, description="x264 preset; None: the encoder's default, chosen by benchmark"
     )
     models: dict[str, ModelRoute] = Field(default_factory=dict)
+    upstreams: dict[str, Upstream] = Field(default_factory=dict)
+    relay_concurrency: int = Field(
+        200, ge=1, description="relayed tasks one runner process follows at once"
+    )
+    relay_recheck_after: float = Field(
+        30.0,
+        gt=0,
+        description="seconds before the sweep asks again about a relayed task "
+        "that conch ended while its upstream task ran on (doubling, up to an hour)",
+    )
+    relay_reconcile_horizon: float = Field(
+        7 * 86400.0,
+        gt=0,
+        description="seconds the sweep keeps asking about a relayed task "
+        "that conch gave up on (a late success is still collected)",
+    )
 
     @field_validator("allowed_networks")
     @classmethod

@@ -76,12 +76,18 @@ def show(task_id: str, as_json: bool, service: ServiceChoice) -> None:
             status = client.status(task_id)
         except ConchError as error:
             raise click.ClickException(str(error)) from error
+        # In the operator's own data dir: the relay's upstream calls and their reasons.
+        relayed = client.relay_calls(task_id) if isinstance(client, LocalClient) else []
     if as_json:
         click.echo(json.dumps(status.raw, indent=2, ensure_ascii=False, default=str))
         return
     for name, value in _summary(status).items():
         if value not in (None, "", []):
             click.echo(f"{name + ':':<17}{value}")
+    for call in relayed:
+        upstream_id = call.upstream_task_id or "id unknown"
+        line = f"{call.upstream} ({call.dialect}) task {upstream_id}: {call.state}"
+        click.echo(f"{'relay:':<17}{line}" + (f": {call.outcome}" if call.outcome else ""))
 
 
 @tasks.command("download")

@@ -12,12 +12,15 @@ from conch.domain.catalog import CATALOG, Mode
 from conch.domain.errors import EngineCannotServe
 from conch.domain.request import ImageRole, TaskSpec
 from conch.engines.base import Engine
+from conch.engines.relay.upstreams import RELAY, check_upstreams
 
 MOTION = "motion"
 DIFFUSION = "diffusion"
-ENGINES = (MOTION, DIFFUSION)
+ENGINES = (MOTION, DIFFUSION, RELAY)
 
 MOTION_MODES = frozenset({Mode.IMAGE, Mode.FIRST_LAST})
+RELAY_MODES = frozenset(Mode)
+"""The relay passes every mode on; an upstream that cannot serve one refuses it."""
 
 
 def modes_of(route: ModelRoute) -> frozenset[Mode]:
@@ -28,6 +31,8 @@ def modes_of(route: ModelRoute) -> frozenset[Mode]:
         from conch.engines.diffusion.presets import preset_modes
 
         return preset_modes(route.preset)
+    if route.engine == RELAY:
+        return RELAY_MODES
     raise ValueError(f"unknown engine {route.engine!r}; known engines: {', '.join(ENGINES)}")
 
 
@@ -53,7 +58,8 @@ def route_makes_sound(route: ModelRoute) -> bool:
         from conch.engines.diffusion.presets import makes_sound
 
         return makes_sound(route.preset)
-    return False  # the motion engine animates pictures: its videos are silent
+    # The upstream's model decides (and refuses what it cannot make); motion's are silent.
+    return route.engine == RELAY  # the motion engine animates pictures: its videos are silent
 
 
 def _no_sound(model: str, route: ModelRoute) -> str:
@@ -70,7 +76,8 @@ def _motion_cannot_serve(model: str, mode: Mode) -> str:
         f"{mode} needs a generative engine: this server renders {model} with the "
         "motion engine, which animates the frames it is given and cannot invent "
         f"pictures. An operator can route {model} to the diffusion engine "
-        "(LTX-Video or Wan on a GPU) to serve it."
+        "(LTX-Video or Wan on a GPU), or to the relay engine (an upstream such as MiniMax, "
+        "a reseller, a /v1/videos server or another conch), to serve it."
     )
 
 
@@ -95,11 +102,15 @@ def load_engine(route: ModelRoute, settings: Settings) -> Engine:
         from conch.engines.diffusion import DiffusionEngine
 
         return DiffusionEngine(route, settings)
+    if route.engine == RELAY:
+        raise ValueError("the relay engine makes files, not frames: runners hold it apart")
     raise ValueError(f"unknown engine {route.engine!r}; known engines: {', '.join(ENGINES)}")
 
 
 def check_routes(settings: Settings) -> None:
-    """Refuse a configuration that names an unknown model, engine, preset or weights path."""
+    """Refuse a configuration that names an unknown model, engine, preset or weights path,
+    or an unknown upstream, upstream kind or unset credential variable."""
+    check_upstreams(settings)
     for model, route in settings.models.items():
         if model not in CATALOG:
             raise ValueError(f"models.{model}: unknown model; known: {', '.join(CATALOG)}")
@@ -110,7 +121,7 @@ def check_routes(settings: Settings) -> None:
                 validate_route(route)
             except ValueError as error:
                 raise ValueError(f"models.{model}: {error}") from None
-        elif route.engine != MOTION:
+        elif route.engine not in (MOTION, RELAY):
             known = ", ".join(ENGINES)
             raise ValueError(
                 f"models.{model}.engine: unknown engine {route.engine!r}; known: {known}"

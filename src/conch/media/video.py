@@ -408,3 +408,56 @@ def _seconds(stream: av.stream.Stream) -> float:
     if stream.duration is None or stream.time_base is None:
         return 0.0
     return float(stream.duration * stream.time_base)
+
+
+@dataclass(frozen=True)
+class VideoHeader:
+    """What an MP4's header declares, checked against the packets the file really holds."""
+
+    codec: str
+    width: int
+    height: int
+    frames: int
+    fps: float
+    duration: float
+    audio_channels: int
+
+
+class UnreadableVideo(ValueError):
+    """A file that is not a whole, readable video; the message says what is wrong."""
+
+
+def read_header(path: Path) -> VideoHeader:
+    """The video's codec, size and frame count from its header, without decoding a frame.
+
+    Every video packet is read (demuxed, not decoded: milliseconds for minutes of video), so
+    a file cut short, whose header promises frames its body lacks, is refused.
+    """
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise UnreadableVideo("the file has no video track")
+            stream = container.streams.video[0]
+            context = stream.codec_context
+            declared = stream.frames
+            packets = sum(1 for packet in container.demux(stream) if packet.size)
+            audio = container.streams.audio
+            channels = audio[0].codec_context.channels if audio else 0
+            header = VideoHeader(
+                codec=context.name,
+                width=context.width,
+                height=context.height,
+                frames=declared or packets,
+                fps=float(stream.average_rate or 0),
+                duration=_seconds(stream),
+                audio_channels=channels,
+            )
+    except (av.FFmpegError, OSError) as error:
+        raise UnreadableVideo(f"the file is not a readable video: {error}") from None
+    if declared and packets < declared:
+        raise UnreadableVideo(
+            f"the file is cut short: its header declares {declared} frames, it holds {packets}"
+        )
+    if header.frames <= 0 or header.width <= 0 or header.height <= 0:
+        raise UnreadableVideo(f"the video track is empty ({header.width}x{header.height})")
+    return header

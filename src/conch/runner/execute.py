@@ -25,11 +25,14 @@ from conch.domain.request import ImageRole
 from conch.domain.task import Task, TaskStatus
 from conch.engines.base import Engine, EngineFailure, Frame, Job, soundtrack_of
 from conch.engines.registry import DIFFUSION, load_engine
+from conch.engines.relay import ClaimGone, RelayEngine
+from conch.engines.relay.upstreams import RELAY
 from conch.logs import task_context
 from conch.media.images import decode_rgb, fit_frame
 from conch.media.storage import MediaStore, output_key
 from conch.media.video import DEFAULT_PRESET, encode_mp4
 from conch.runner.lease import (
+    HOLD_CHECK_INTERVAL,
     MONOTONIC,
     Clock,
     LeaseKeeper,
@@ -38,6 +41,7 @@ from conch.runner.lease import (
     Stopping,
     StopSignal,
 )
+from conch.store.relay_calls import RelayCallStore
 from conch.store.tasks import Claim, NewFile, TaskStore
 
 log = logging.getLogger(__name__)
@@ -59,6 +63,8 @@ class Runner:
     engines: dict[str, Engine] = field(default_factory=dict)
     clock: Clock = MONOTONIC
     """The clock its lease keepers read and wait on (a test passes one it moves itself)."""
+    relay: RelayEngine | None = None
+    _relay_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def lease_terms(self) -> LeaseTerms:
@@ -79,6 +85,14 @@ class Runner:
             self.engines[key] = load_engine(route, self.settings)
         return self.engines[key]
 
+    def relay_engine(self) -> RelayEngine:
+        """The relay engine, made on first use; shared by the threads that run relays."""
+        with self._relay_lock:
+            if self.relay is None:
+                calls = RelayCallStore(self.store.engine)
+                self.relay = RelayEngine(self.settings, calls, self.media)
+            return self.relay
+
     def _close_engines(self, name: str) -> None:
         for key, engine in list(self.engines.items()):
             if engine.name == name:
@@ -89,6 +103,9 @@ class Runner:
         for engine in self.engines.values():
             engine.close()
         self.engines.clear()
+        if self.relay is not None:
+            self.relay.close()
+            self.relay = None
 
 
 def execute(claim: Claim, runner: Runner) -> TaskStatus | None:
@@ -117,8 +134,10 @@ def _execute(claim: Claim, runner: Runner) -> TaskStatus | None:
         with LeaseKeeper(
             store, claim, runner.lease_terms, runner.stop, clock=runner.clock
         ) as lease:
+            if runner.settings.route(claim.task.model).engine == RELAY:
+                return _relay(claim, runner, lease, staging)
             return _render(claim, runner, lease, staging)
-    except (LeaseLost, Stopping) as stopped:
+    except (LeaseLost, Stopping, ClaimGone) as stopped:
         log.info("task %s stopped: %s", claim.task_id, stopped)
         if isinstance(stopped, Stopping):
             store.release(claim)
@@ -162,19 +181,77 @@ def _render(claim: Claim, runner: Runner, lease: LeaseKeeper, staging: Path) -> 
         sound=lambda: soundtrack_of(footage),
     )
     lease.check()
-    key = output_key(task.id, claim.fence)
+    seconds = -(-info.frames // info.fps)  # a started second counts
+    _publish(claim, runner, staging, info.width, info.height, info.audio_channels, seconds)
+    return TaskStatus.SUCCESS
+
+
+def _publish(
+    claim: Claim,
+    runner: Runner,
+    staging: Path,
+    width: int,
+    height: int,
+    audio_channels: int,
+    seconds: int,
+) -> None:
+    """Publish the finished video under the claim's key and record the task's success."""
+    key = output_key(claim.task_id, claim.fence)
     size = runner.media.publish(staging, key)
     record = None
     try:
-        seconds = -(-info.frames // info.fps)  # a started second counts
-        new = NewFile(key, size, info.width, info.height, info.audio_channels, seconds)
-        record = store.succeed(claim, new)
+        new = NewFile(key, size, width, height, audio_channels, seconds)
+        record = runner.store.succeed(claim, new)
     finally:
         if record is None:  # not recorded: the winner (or a retry) publishes its own
             runner.media.delete(key)
     if record is None:
-        raise LeaseLost(f"task {task.id} was taken before it finished")
+        raise LeaseLost(f"task {claim.task_id} was taken before it finished")
+
+
+def _relay(claim: Claim, runner: Runner, lease: LeaseKeeper, staging: Path) -> TaskStatus:
+    """An upstream makes the video (engines/relay); it is published like a render."""
+    engine = runner.relay_engine()
+    relayed = engine.relay(claim.task, claim.fence, _RelayHooks(runner, claim, lease), staging)
+    lease.check()
+    header = relayed.header
+    fps = round(header.fps) or 1
+    seconds = -(-header.frames // fps)
+    _publish(claim, runner, staging, header.width, header.height, header.audio_channels, seconds)
+    engine.succeeded(relayed)
     return TaskStatus.SUCCESS
+
+
+RELAY_HOLD_CHECK = 4 * HOLD_CHECK_INTERVAL
+"""Seconds between a waiting relay's looks at its claim: hundreds of relays wait at once,
+and each look is a query."""
+
+
+class _RelayHooks:
+    """What a relayed task is lent: waits that stop when the claim goes, and progress."""
+
+    def __init__(self, runner: Runner, claim: Claim, lease: LeaseKeeper) -> None:
+        self.runner, self.claim, self.lease = runner, claim, lease
+        self.reporter = _ProgressReporter(runner.store, claim, lease)
+        self.started = False
+
+    def pause(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while True:
+            self.lease.check()
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            self.runner.stop.wait(min(left, RELAY_HOLD_CHECK))
+
+    def processing(self) -> None:
+        if not self.started:
+            self.started = True
+            if not self.runner.store.start_processing(self.claim):
+                raise LeaseLost(f"task {self.claim.task_id} was taken while relayed")
+
+    def progress(self, fraction: float) -> None:
+        self.reporter(fraction)
 
 
 def build_job(task: Task, media: MediaStore) -> Job:

@@ -34,10 +34,12 @@ from conch.domain.errors import ErrorCode, InvalidParams, NotFound
 from conch.domain.ids import parse_id
 from conch.domain.request import GenerationRequest
 from conch.domain.task import Task
+from conch.engines.relay.calls import RelayCall
 from conch.runner.execute import Runner, execute
 from conch.runner.worker import open_runner, sweep
 from conch.services import Services
 from conch.store.keys import ApiKey
+from conch.store.relay_calls import RelayCallStore
 from conch.store.tasks import Claim
 from conch.submission import submit
 from conch.wire.minimax import DIALECT
@@ -75,6 +77,12 @@ class LocalClient(Composed):
     def status(self, task_id: str) -> Status:
         """The task's status now (any task in the data dir, whoever submitted it)."""
         return status_of(self._find(task_id))
+
+    def relay_calls(self, task_id: str) -> list[RelayCall]:
+        """The upstream calls the relay made for the task, for the operator's eyes: their
+        reasons name upstreams and their refusals, which callers are never shown."""
+        task = self._find(task_id)
+        return RelayCallStore(self.services.tasks.engine).calls(task.id)
 
     def wait(
         self,

@@ -15,11 +15,15 @@ import time
 
 from conch import logs
 from conch.config import Settings
+from conch.engines.relay.reconcile import reconcile
+from conch.engines.relay.upstreams import RELAY
 from conch.media.stores import open_media
 from conch.runner.execute import Runner, execute
 from conch.runner.lease import StopSignal
+from conch.runner.relays import RelayThreads, relay_threads
 from conch.store.db import open_database
 from conch.store.outage import STORAGE_ERRORS, Outage
+from conch.store.relay_calls import RelayCallStore
 from conch.store.tasks import TaskStore
 
 log = logging.getLogger(__name__)
@@ -39,27 +43,38 @@ def run_until_stopped(runner: Runner, *, parent_pid: int | None = None) -> None:
     outage = Outage(f"runner {runner.name}", log)
     sweep_every = runner.settings.lease_seconds / 2
     next_sweep = 0.0
-    while not runner.stop.is_set() and _parent_alive(parent_pid):
-        try:
-            if time.monotonic() >= next_sweep:
-                sweep(runner)
-                next_sweep = time.monotonic() + sweep_every
-            ran = _run_next(runner)
-        except STORAGE_ERRORS as error:
-            runner.stop.wait(outage.failed(error))
-            continue
-        outage.succeeded()
-        if not ran:
-            runner.stop.wait(runner.settings.poll_interval)
+    relays = relay_threads(runner)
+    try:
+        while not runner.stop.is_set() and _parent_alive(parent_pid):
+            try:
+                if time.monotonic() >= next_sweep:
+                    sweep(runner)
+                    next_sweep = time.monotonic() + sweep_every
+                ran = _run_next(runner, relays)
+            except STORAGE_ERRORS as error:
+                runner.stop.wait(outage.failed(error))
+                continue
+            outage.succeeded()
+            if not ran:
+                runner.stop.wait(runner.settings.poll_interval)
+    finally:
+        if relays is not None:
+            runner.stop.set()  # the relays' waits end, and each gives its task back
+            relays.join(timeout=runner.settings.lease_seconds)
 
 
-def _run_next(runner: Runner) -> bool:
-    """Claim the oldest ready task and run it; False when none is ready."""
-    claim = runner.store.claim(runner.name, runner.settings.lease_seconds)
+def _run_next(runner: Runner, relays: RelayThreads | None = None) -> bool:
+    """Claim the oldest ready task and run it (a relayed one on a thread of its own);
+    False when none is ready."""
+    skip = relays.models if relays is not None and relays.full() else frozenset()
+    claim = runner.store.claim(runner.name, runner.settings.lease_seconds, skip_models=skip)
     if claim is None:
         return False
     log.info("%s runs task %s (attempt %s)", runner.name, claim.task_id, claim.task.attempts)
-    execute(claim, runner)
+    if relays is not None and relays.relays(claim):
+        relays.start(claim)
+    else:
+        execute(claim, runner)
     return True
 
 
@@ -71,6 +86,23 @@ def sweep(runner: Runner) -> None:
     media.sweep_partial_files()  # first: on a full disk, what it frees helps the rest
     store.sweep(max_attempts=runner.settings.max_attempts)
     media.sweep_claims(store.holds, store.recorded)
+    reconcile_relays(runner)
+
+
+RECONCILED_PER_SWEEP = 20
+"""Ended tasks' upstream calls one sweep looks at (each a status call, rarely a download)."""
+
+
+def reconcile_relays(runner: Runner) -> int:
+    """Look at upstream tasks whose conch task has ended (engines/relay/reconcile.py);
+    how many were looked at."""
+    if not any(route.engine == RELAY for route in runner.settings.models.values()):
+        return 0
+    engine = runner.relay_engine()
+    due = RelayCallStore(runner.store.engine).due(engine.parts.now(), RECONCILED_PER_SWEEP)
+    for call in due:
+        reconcile(engine.parts, call, runner.store.by_id(call.task_id))
+    return len(due)
 
 
 def _parent_alive(parent_pid: int | None) -> bool:

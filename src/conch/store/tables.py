@@ -206,3 +206,29 @@ ledger = Table(
     Index("ix_ledger_key", "key_id", "created_at"),
     Index("ix_ledger_task", "task_id"),
 )
+
+relay_calls = Table(
+    "relay_calls",
+    metadata,
+    # Added in 0005_relay_calls: every create the relay engine began upstream. The intent is
+    # committed before the create leaves and the upstream's task id as soon as it is known
+    # (conch.engines.relay.calls), so no restart ever sends a create twice.
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("task_id", BigInteger, ForeignKey("tasks.id"), nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("upstream", String(64), nullable=False),
+    Column("dialect", String(16), nullable=False),
+    Column("upstream_model", String(64), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("upstream_task_id", String(128)),
+    Column("deadline_at", Float),
+    Column("next_check_at", Float),
+    Column("outcome", Text),
+    Column("file_key", String(255)),
+    Index("ix_relay_calls_task", "task_id"),
+    Index("ix_relay_calls_open", "state", "next_check_at"),
+    # One upstream task is adopted by one call at most (a create's outcome found by listing).
+    UniqueConstraint("upstream", "upstream_task_id", name="uq_relay_calls_upstream_task"),
+)

@@ -25,7 +25,7 @@ import dataclasses
 import random
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -344,17 +344,25 @@ class TaskStore:
     # -- runners ------------------------------------------------------------------------
 
     def claim(
-        self, runner: str, lease_seconds: float, *, task_id: int | None = None
+        self,
+        runner: str,
+        lease_seconds: float,
+        *,
+        task_id: int | None = None,
+        skip_models: Collection[str] = (),
     ) -> Claim | None:
         """Take the oldest ready task, or None when none is ready.
 
         With ``task_id``, take that task only (when it is ready): the in-process CLI runs
-        the one task it submitted and leaves the rest of the queue to the runners.
+        the one task it submitted and leaves the rest of the queue to the runners. Tasks
+        of ``skip_models`` are left for later (a runner whose relay threads are all busy).
         """
         now = self.clock()
         ready = [tasks.c.status == TaskStatus.QUEUED.value, tasks.c.available_at <= now]
         if task_id is not None:
             ready.append(tasks.c.id == task_id)
+        if skip_models:
+            ready.append(tasks.c.model.not_in(list(skip_models)))
         oldest = (
             select(tasks.c.id)
             .where(*ready)
