@@ -15,6 +15,7 @@ import time
 
 from conch import logs
 from conch.config import Settings
+from conch.media.storage import MediaStore
 from conch.media.stores import open_media
 from conch.runner.execute import Runner, execute
 from conch.runner.lease import StopSignal
@@ -67,9 +68,13 @@ def sweep(runner: Runner) -> None:
     """Requeue tasks whose runner went silent; delete files of claims that are gone: renders
     left half-way, and videos published by a runner that died before recording them; and
     input files a writer left half-written."""
-    store, media = runner.store, runner.media
+    sweep_stores(runner.store, runner.media, runner.settings)
+
+
+def sweep_stores(store: TaskStore, media: MediaStore, settings: Settings) -> None:
+    """:func:`sweep` over a store and media of one's own (the fleet's announcer runs it)."""
     media.sweep_partial_files()  # first: on a full disk, what it frees helps the rest
-    store.sweep(max_attempts=runner.settings.max_attempts)
+    store.sweep(max_attempts=settings.max_attempts)
     media.sweep_claims(store.holds, store.recorded)
 
 
