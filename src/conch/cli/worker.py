@@ -9,9 +9,11 @@ told about and running them as the embedded runners do (docs/deploy.md, "A fleet
 from __future__ import annotations
 
 import socket
+import warnings
 from pathlib import Path
 
 import click
+from celery.exceptions import CPendingDeprecationWarning
 
 from conch import logs
 from conch.cli.options import data_dir_option, settings_from
@@ -95,6 +97,9 @@ def worker(
     chosen = choose_queues(settings, models, engine, queues)
     node = name or socket.gethostname()
     logs.configure(f"worker {node}", settings.log_format)
+    # Celery warns, on every lost broker connection, that it may one day cancel running
+    # tasks then; conch keeps them running (fleet.py), so the warning says nothing here.
+    warnings.filterwarnings("ignore", category=CPendingDeprecationWarning)
     app = celery_app(settings)
     register(app, settings, node, exit_when_stuck=pool == "prefork")
     click.echo(

@@ -8,7 +8,8 @@ before a retry) means there is nothing to do: the message is acknowledged and dr
 
 Each worker process (a prefork child) opens its own runner on first use, after the fork:
 its database connections, its media store, and the engines it loads, which it keeps
-between tasks.
+between tasks. Between tasks (at most every half lease) it also makes the runners' sweep,
+which removes what a killed render left in this machine's staging folder.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 
 from celery import Celery
 
@@ -23,13 +25,15 @@ from conch.config import Settings
 from conch.domain.task import TaskStatus
 from conch.runner.execute import Runner, execute
 from conch.runner.fleet import READY_TASK
-from conch.runner.worker import open_runner
+from conch.runner.worker import open_runner, sweep
+from conch.store.outage import STORAGE_ERRORS
 
 log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _runners: dict[int, Runner] = {}
 """This process's runner, by process id (a forked child never uses its parent's)."""
+_next_sweep: dict[int, float] = {}
 
 
 def register(app: Celery, settings: Settings, name: str, *, exit_when_stuck: bool) -> None:
@@ -57,12 +61,26 @@ def runner_here(settings: Settings, name: str, exit_when_stuck: bool) -> Runner:
 def run_ready(runner: Runner, task_id: int) -> TaskStatus | None:
     """Claim task ``task_id`` and run it; its final status, or None when there was nothing
     to run (or it was taken away mid-run)."""
+    _sweep_when_due(runner)
     claim = runner.store.claim(runner.name, runner.settings.lease_seconds, task_id=task_id)
     if claim is None:
         log.info("task %s is not ready to run (claimed, ended or backing off): skipped", task_id)
         return None
     log.info("%s runs task %s (attempt %s)", runner.name, claim.task_id, claim.task.attempts)
     return execute(claim, runner)
+
+
+def _sweep_when_due(runner: Runner) -> None:
+    """Between tasks, at most every half lease: the sweep the embedded runners make, which
+    on this machine also removes what a killed render left in its local staging folder."""
+    now = time.monotonic()
+    if now < _next_sweep.get(os.getpid(), 0.0):
+        return
+    _next_sweep[os.getpid()] = now + runner.settings.lease_seconds / 2
+    try:
+        sweep(runner)
+    except STORAGE_ERRORS as error:  # the claim that follows meets it too, and says so
+        log.warning("the sweep before a task failed: %s: %s", type(error).__name__, error)
 
 
 def close_runners() -> None:

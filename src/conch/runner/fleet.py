@@ -91,6 +91,9 @@ def celery_app(settings: Settings) -> Celery:
         worker_hijack_root_logger=False,  # conch's logging policy (scrubbed lines) stays
         worker_redirect_stdouts=False,
         worker_send_task_events=False,
+        # A broker that blinks must not kill renders: their ack fails, the message comes
+        # back, and the claim refuses the duplicate while the render goes on.
+        worker_cancel_long_running_tasks_on_connection_loss=False,
         enable_utc=True,
     )
     return app
