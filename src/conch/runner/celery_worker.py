@@ -8,7 +8,7 @@ before a retry) means there is nothing to do: the message is acknowledged and dr
 
 Each worker process (a prefork child) opens its own runner on first use, after the fork:
 its database connections, its media store, and the engines it loads, which it keeps
-between tasks. Between tasks (at most every half lease) it also makes the runners' sweep,
+between tasks. After a task (at most every half lease) it also makes the runners' sweep,
 which removes what a killed render left in this machine's staging folder.
 """
 
@@ -61,17 +61,19 @@ def runner_here(settings: Settings, name: str, exit_when_stuck: bool) -> Runner:
 def run_ready(runner: Runner, task_id: int) -> TaskStatus | None:
     """Claim task ``task_id`` and run it; its final status, or None when there was nothing
     to run (or it was taken away mid-run)."""
-    _sweep_when_due(runner)
-    claim = runner.store.claim(runner.name, runner.settings.lease_seconds, task_id=task_id)
-    if claim is None:
-        log.info("task %s is not ready to run (claimed, ended or backing off): skipped", task_id)
-        return None
-    log.info("%s runs task %s (attempt %s)", runner.name, claim.task_id, claim.task.attempts)
-    return execute(claim, runner)
+    try:
+        claim = runner.store.claim(runner.name, runner.settings.lease_seconds, task_id=task_id)
+        if claim is None:
+            log.info("task %s is not ready to run (claimed, ended or backing off)", task_id)
+            return None
+        log.info("%s runs task %s (attempt %s)", runner.name, claim.task_id, claim.task.attempts)
+        return execute(claim, runner)
+    finally:
+        _sweep_when_due(runner)  # after the task: never in the way of a claim
 
 
 def _sweep_when_due(runner: Runner) -> None:
-    """Between tasks, at most every half lease: the sweep the embedded runners make, which
+    """After a task, at most every half lease: the sweep the embedded runners make, which
     on this machine also removes what a killed render left in its local staging folder."""
     now = time.monotonic()
     if now < _next_sweep.get(os.getpid(), 0.0):
