@@ -81,11 +81,13 @@ class Announcer:
         sweep_every = min(self.settings.lease_seconds / 2, self.settings.announce_interval * 5)
         next_sweep = 0.0
         while not self._stopping.is_set():
+            # Cleared before the round, not after the wait: a submit that wakes it during
+            # the round makes the next wait return at once instead of being forgotten.
+            self._wake.clear()
             if time.monotonic() >= next_sweep:
                 next_sweep = time.monotonic() + (self._sweep() or sweep_every)
             delay = self._announce_owed()
             self._wake.wait(delay)
-            self._wake.clear()
 
     def _sweep(self) -> float:
         """One sweep; 0 when it worked, else the wait before the next try."""
