@@ -303,6 +303,8 @@ def main() -> None:
         rows,
     )
     speedup = rates[WORKER_COUNTS[-1]] / rates[WORKER_COUNTS[0]]
+    slow = sorted(round(1000 * latency) for latency in latencies)[-5:]
+    print(f"the 5 slowest ready -> claimed (ms): {slow}")
     median_ms = 1000 * statistics.median(latencies)
     p99_ms = 1000 * _percentile(latencies, 0.99)
     verdict = "met" if speedup >= SPEEDUP_TARGET else "MISSED"
