@@ -51,10 +51,9 @@ class Announcer:
         self.store = store
         self.media = media
         self.app = app
-        self.broker = Outage(f"announcing to the broker at {broker_display(settings)}", log,
-                             max_delay=MAX_DELAY)  # fmt: skip
-        self.database = Outage("the announcer's sweep", log, max_delay=MAX_DELAY)
-        self.announced = 0
+        where = broker_display(settings)  # its password masked
+        self.broker = Outage(f"announcing to the broker at {where}", log, max_delay=MAX_DELAY)
+        self.database = Outage("the announcer's database work", log, max_delay=MAX_DELAY)
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="conch-announcer", daemon=True)
@@ -134,4 +133,3 @@ class Announcer:
                 except STORAGE_ERRORS:  # they are owed again after announce_again_after
                     log.warning("could not mark %d unsent announcements as owed", len(unsent))
                 raise
-            self.announced += 1
