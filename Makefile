@@ -35,9 +35,11 @@ run: install
 	$(BIN)/conch serve
 
 # Debian's Chromium for the browser tests: Playwright drives it (Playwright's own browser
-# download needs the internet).
+# download needs the internet). Debian's redis-server: the fleet's broker-outage test runs
+# one of its own on a free port.
 test-deps:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+	@command -v redis-server >/dev/null || { apt-get update -qq && apt-get install -y -qq redis-server; }
 
 test: $(VENV)/.test-installed test-deps
 	$(BIN)/pytest
@@ -46,7 +48,8 @@ test: $(VENV)/.test-installed test-deps
 debian-deps:
 	@command -v ffmpeg >/dev/null || { apt-get update -qq && apt-get install -y -qq ffmpeg; }
 
-# Debian's wrk loads the API in benchmarks/api.py.
+# Debian's wrk loads the API in benchmarks/api.py. benchmarks/fleet_queue.py needs the
+# PostgreSQL and Redis that the tests use.
 bench: $(VENV)/.test-installed debian-deps
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/python benchmarks/interpolation.py
@@ -55,6 +58,7 @@ bench: $(VENV)/.test-installed debian-deps
 	$(BIN)/python benchmarks/diffusion_gpu.py
 	$(BIN)/python benchmarks/api.py
 	$(BIN)/python benchmarks/relay.py
+	$(BIN)/python benchmarks/fleet_queue.py
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check src tests benchmarks

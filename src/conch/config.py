@@ -136,6 +136,34 @@ class Settings(BaseSettings):
     )
     auth_failure_window: float = Field(60.0, gt=0, description="seconds of that window")
 
+    broker_url: str | None = Field(
+        None,
+        description="Celery's broker (redis://, amqp://): tasks go to `conch worker` processes"
+        " through it; none: the embedded runners only",
+    )
+    broker_visibility_timeout: float = Field(
+        6 * 3600.0,
+        gt=0,
+        description="seconds Redis waits for a delivered message's ack before delivering it"
+        " again: keep it above the longest render",
+    )
+    broker_connect_timeout: float = Field(
+        5.0, gt=0, description="seconds one connection attempt to the broker may take"
+    )
+    queue_prefix: str = Field(
+        "conch",
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="the start of every queue name (two installations may share a broker)",
+    )
+    announce_interval: float = Field(
+        1.0, gt=0, description="seconds between the server's looks for ready tasks to announce"
+    )
+    announce_again_after: float = Field(
+        300.0,
+        gt=0,
+        description="seconds after which a ready task no worker claimed is announced again",
+    )
+
     lease_seconds: float = Field(30.0, gt=0)
     stall_seconds: float = Field(
         900.0, gt=0, description="a job silent this long (no frame, no progress) is given up"

@@ -7,7 +7,8 @@
   without a key until the link expires.
 - API keys are shown once, by ``conch keys create`` or the first start's banner, and never
   logged. As a last guard, every line is scrubbed of anything shaped like a key, a signing
-  secret, a signature or token parameter, or a data URL's bytes (:func:`scrub`).
+  secret, a signature or token parameter, a data URL's bytes, or a password in a URL (a
+  broker's, a database's) (:func:`scrub`).
 - ``log_format = "json"`` writes one JSON object a line (:class:`JsonFormatter`), carrying
   the trace id of the request that caused it (:func:`bind_trace`, set by the API's trace
   middleware and kept across threads) and, in a runner, the task id and the trace id of the
@@ -43,6 +44,8 @@ _SECRETS = [
         r"\1[redacted]",
     ),
     (re.compile(r"(data:[\w/+.-]*;base64,)[A-Za-z0-9+/=\s\\]{8,}"), r"\1[redacted]"),
+    # A password in a URL's user-info: redis://:pw@, amqp://user:pw@, postgresql://u:pw@.
+    (re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s:/@]*:)[^\s/@]+@"), r"\1[redacted]@"),
 ]
 
 

@@ -16,6 +16,7 @@ from conch.cli.keys import keys
 from conch.cli.serve import serve
 from conch.cli.tasks import tasks
 from conch.cli.usage import usage
+from conch.cli.worker import worker
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -31,3 +32,4 @@ main.add_command(generate)
 main.add_command(tasks)
 main.add_command(db)
 main.add_command(usage)
+main.add_command(worker)

@@ -150,8 +150,19 @@ def greeting(settings: Settings, new_key: str | None, runners: int, engines: str
             f"  API docs:    {base}/docs",
             f"  image URLs:  {outbound_rule(settings)}",
             f"  runners:     {runners} process(es)",
+            *_broker_lines(settings),
             f"  engines:     {engines}",
             f"  media:       {media_where(settings)}",
             "",
         ]
     )
+
+
+def _broker_lines(settings: Settings) -> list[str]:
+    """Where the fleet's tasks go, when a broker is set (its password masked)."""
+    if settings.broker_url is None:
+        return []
+    from kombu.utils.url import maybe_sanitize_url
+
+    shown = maybe_sanitize_url(settings.broker_url)
+    return [f"  broker:      {shown} (`conch worker` processes run the tasks)"]

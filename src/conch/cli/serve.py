@@ -18,6 +18,8 @@ from conch.config import Settings
 from conch.delivery.deliverer import Deliverer
 from conch.engines.registry import check_routes, runner_count
 from conch.media.links import link_base_problem
+from conch.runner.announcer import Announcer
+from conch.runner.fleet import broker_check, broker_display, celery_app
 from conch.runner.inprocess import LOCAL_OWNER
 from conch.runner.local import LocalPool
 from conch.services import Services
@@ -51,14 +53,31 @@ def serve(host: str | None, port: int | None, data_dir: Path | None, workers: in
     services.readiness.add("runners", pool.problem)
     deliverer = Deliverer(services)
     deliverer.start()
+    announcer = _announcer(services)
     try:
         server = uvicorn.Server(server_config(create_app(services), settings))
         server.run()
     finally:
+        if announcer is not None:
+            announcer.stop()
         deliverer.stop()
         pool.stop()
         services.close()
         forget_runner_metrics()
+
+
+def _announcer(services: Services) -> Announcer | None:
+    """With a broker: the thread that announces ready tasks to the fleet, started, and the
+    broker among the readiness checks."""
+    settings = services.settings
+    if settings.broker_url is None:
+        return None
+    app = celery_app(settings)
+    announcer = Announcer(settings, services.tasks, services.media, app)
+    services.readiness.add("broker", broker_check(app, settings))
+    announcer.start()
+    log.info("announcing ready tasks to the broker at %s", broker_display(settings))
+    return announcer
 
 
 def _greet(settings: Settings, services: Services) -> None:

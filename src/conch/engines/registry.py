@@ -83,10 +83,13 @@ def _motion_cannot_serve(model: str, mode: Mode) -> str:
 
 def runner_count(settings: Settings) -> int:
     """How many runner processes to start: ``workers`` when the operator set it; otherwise
-    one per core, or one when a model runs on the diffusion engine (every runner would load
-    its own copy of the weights onto the GPU)."""
+    none when a broker is set (``conch worker`` processes run the tasks), one per core, or
+    one when a model runs on the diffusion engine (every runner would load its own copy of
+    the weights onto the GPU)."""
     if "workers" in settings.model_fields_set:
         return settings.workers
+    if settings.broker_url is not None:
+        return 0
     if any(route.engine == DIFFUSION for route in settings.models.values()):
         return 1
     return settings.workers

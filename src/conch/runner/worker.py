@@ -17,6 +17,7 @@ from conch import logs
 from conch.config import Settings
 from conch.engines.relay.reconcile import reconcile
 from conch.engines.relay.upstreams import RELAY
+from conch.media.storage import MediaStore
 from conch.media.stores import open_media
 from conch.runner.execute import Runner, execute
 from conch.runner.lease import StopSignal
@@ -82,11 +83,15 @@ def sweep(runner: Runner) -> None:
     """Requeue tasks whose runner went silent; delete files of claims that are gone: renders
     left half-way, and videos published by a runner that died before recording them; and
     input files a writer left half-written."""
-    store, media = runner.store, runner.media
-    media.sweep_partial_files()  # first: on a full disk, what it frees helps the rest
-    store.sweep(max_attempts=runner.settings.max_attempts)
-    media.sweep_claims(store.holds, store.recorded)
+    sweep_stores(runner.store, runner.media, runner.settings)
     reconcile_relays(runner)
+
+
+def sweep_stores(store: TaskStore, media: MediaStore, settings: Settings) -> None:
+    """:func:`sweep` over a store and media of one's own (the fleet's announcer runs it)."""
+    media.sweep_partial_files()  # first: on a full disk, what it frees helps the rest
+    store.sweep(max_attempts=settings.max_attempts)
+    media.sweep_claims(store.holds, store.recorded)
 
 
 RECONCILED_PER_SWEEP = 20

@@ -70,6 +70,9 @@ tasks = Table(
     # the Trace-Id of the submit that made the task.
     Column("video_seconds", Integer),
     Column("trace_id", String(32)),
+    # Added in 0004_ready_announcements: when the server last told the broker this queued
+    # task is ready; NULL on a queued task means it is owed that message (store/ready.py).
+    Column("announced_at", Float),
     Index("ix_tasks_queue", "status", "available_at"),
     Index("ix_tasks_owner", "owner_id", "created_at"),
 )

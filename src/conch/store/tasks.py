@@ -118,6 +118,9 @@ class TaskStore:
         self.reads = reader(engine)
         self.clock = clock
         self.hooks: list[TransitionHook] = []
+        self.created: list[Callable[[Task], None]] = []
+        """Called with each new task once its transaction has committed (the announcer
+        wakes on it, so a ready task is announced at once rather than at its next look)."""
 
     # -- callers ------------------------------------------------------------------------
 
@@ -162,6 +165,8 @@ class TaskStore:
             if admit is not None:
                 admit(conn, task)
             self._run_hooks(conn, task)
+        for listener in self.created:
+            listener(task)
         return task
 
     def get(self, owner_id: int, task_id: int) -> Task:
@@ -490,6 +495,7 @@ class TaskStore:
             "runner": None,
             "progress": 0.0,
             "attempts": tasks.c.attempts - 1,
+            "announced_at": None,  # queued again: owed a fresh "ready" message
         }
         return self._fenced(claim, values) is not None
 
@@ -568,6 +574,7 @@ def _requeue(now: float, attempts: int, backoff: float) -> dict[str, Any]:
         "lease_expires_at": None,
         "runner": None,
         "progress": 0.0,
+        "announced_at": None,  # queued again: owed a fresh "ready" message once available
     }
 
 

@@ -1,6 +1,6 @@
 """The relay engine's record of its upstream creates (conch.engines.relay.calls).
 
-Revision 0005_relay_calls, after 0003_limits_and_ledger. One new table: existing rows need
+Revision 0005_relay_calls, after 0004_ready_announcements. One new table: existing rows need
 nothing.
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_relay_calls"
-down_revision = "0003_limits_and_ledger"
+down_revision = "0004_ready_announcements"
 branch_labels = None
 depends_on = None
 

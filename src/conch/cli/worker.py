@@ -1,0 +1,124 @@
+"""``conch worker``: run tasks announced on the broker, on this machine.
+
+It takes the same settings as ``conch serve`` (``CONCH_DATABASE_URL``,
+``CONCH_STORAGE_URL``, ``conch.toml``'s model routes) and ``CONCH_BROKER_URL``, and runs
+Celery's worker in this process: a pool of runner processes, each claiming the tasks it is
+told about and running them as the embedded runners do (docs/deploy.md, "A fleet").
+"""
+
+from __future__ import annotations
+
+import socket
+import warnings
+from pathlib import Path
+
+import click
+from celery.exceptions import CPendingDeprecationWarning
+
+from conch import logs
+from conch.cli.options import data_dir_option, settings_from
+from conch.config import Settings
+from conch.engines.registry import check_routes
+from conch.runner.celery_worker import close_runners, register
+from conch.runner.fleet import (
+    all_queues,
+    broker_display,
+    celery_app,
+    queues_for_engine,
+    queues_for_models,
+)
+
+POOLS = ("prefork", "solo")
+
+
+def _split(text: str | None) -> list[str]:
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
+def choose_queues(
+    settings: Settings, models: str | None, engine: str | None, queues: str | None
+) -> list[str]:
+    """The queues a worker consumes: those of ``models``, of ``engine``, the ``queues``
+    named, or (none of them given) every queue of this installation."""
+    given = [option for option in (models, engine, queues) if option]
+    if len(given) > 1:
+        raise click.UsageError("give one of --models, --engine and --queues")
+    try:
+        if models:
+            return queues_for_models(settings, _split(models))
+        if engine:
+            return queues_for_engine(settings, engine.strip())
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
+    if queues:
+        return _split(queues)
+    return all_queues(settings)
+
+
+@click.command()
+@click.option("--models", help="Run only these models' tasks (comma-separated names).")
+@click.option("--engine", help="Run only the tasks of models this engine serves (motion, ...).")
+@click.option("--queues", help="Consume exactly these queues (comma-separated).")
+@click.option(
+    "--concurrency", type=int, default=1, show_default=True, help="Tasks run at once (processes)."
+)
+@click.option("--name", help="This worker's name in logs and the task table [host name].")
+@click.option(
+    "--pool",
+    type=click.Choice(POOLS),
+    default="prefork",
+    show_default=True,
+    help="prefork: tasks run in child processes; solo: in this process, one at a time.",
+)
+@data_dir_option
+def worker(
+    models: str | None,
+    engine: str | None,
+    queues: str | None,
+    concurrency: int,
+    name: str | None,
+    pool: str,
+    data_dir: Path | None,
+) -> None:
+    """Run tasks that a `conch serve` announces on the broker (CONCH_BROKER_URL)."""
+    settings = settings_from(data_dir=data_dir)
+    if settings.broker_url is None:
+        raise click.ClickException(
+            "conch worker takes its tasks from a broker, and none is set: set CONCH_BROKER_URL "
+            "(redis://host:6379/0 or amqp://user:password@host:5672//) to the broker the "
+            "server announces on"
+        )
+    if concurrency < 1:
+        raise click.UsageError("--concurrency must be at least 1")
+    try:
+        check_routes(settings)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    chosen = choose_queues(settings, models, engine, queues)
+    node = name or socket.gethostname()
+    logs.configure(f"worker {node}", settings.log_format)
+    # Celery warns, on every lost broker connection, that it may one day cancel running
+    # tasks then; conch keeps them running (fleet.py), so the warning says nothing here.
+    warnings.filterwarnings("ignore", category=CPendingDeprecationWarning)
+    app = celery_app(settings)
+    register(app, settings, node, exit_when_stuck=pool == "prefork")
+    click.echo(
+        f"conch worker {node}: {concurrency} x {pool} on {broker_display(settings)}, "
+        f"queues {', '.join(chosen)}",
+        err=True,
+    )
+    celery = app.Worker(
+        hostname=node if "@" in node else f"conch@{node}",
+        queues=chosen,
+        concurrency=concurrency,
+        pool=pool,
+        loglevel="INFO",
+        without_mingle=True,
+        without_gossip=True,
+        optimization="fair",
+    )
+    try:
+        celery.start()
+    finally:
+        close_runners()
+    raise SystemExit(celery.exitcode or 0)
