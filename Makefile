@@ -41,8 +41,11 @@ test-deps:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 	@command -v redis-server >/dev/null || { apt-get update -qq && apt-get install -y -qq redis-server; }
 
+# Both cores (up to 4 elsewhere), a test file per worker so that a module's shared server
+# starts once; `PYTEST_ARGS=-n0` runs it in one process.
+PYTEST_ARGS ?= -n auto --maxprocesses=4 --dist loadfile
 test: $(VENV)/.test-installed test-deps
-	$(BIN)/pytest
+	$(BIN)/pytest $(PYTEST_ARGS)
 
 # Debian's ffmpeg: the benchmarks compare against its `minterpolate` filter.
 debian-deps:

@@ -29,7 +29,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveConch]:
         yield live
 
 
-def test_schemathesis_finds_no_failure(server: LiveConch) -> None:
+def test_schemathesis_finds_no_failure(server: LiveConch, tmp_path: Path) -> None:
     key = server.create_key("schemathesis")
     token = chanjing_token(server, create_chanjing_key(server, "schemathesis"))["data"]
     command = [
@@ -43,6 +43,9 @@ def test_schemathesis_finds_no_failure(server: LiveConch) -> None:
         "--no-color",
     ]  # fmt: skip
     env = {**os.environ, "CONCH_TEST_CHANJING_TOKEN": token["access_token"]}
-    result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    # from a folder of its own: schemathesis keeps a cache (.schemathesis/) where it runs
+    result = subprocess.run(
+        command, capture_output=True, text=True, env=env, timeout=600, cwd=tmp_path
+    )
     assert result.returncode == 0, result.stdout[-8000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and "failures" not in result.stdout.lower()
