@@ -89,6 +89,19 @@ class RelayCallStore(CallLog):
         values = {"state": CallState.LATE_SUCCESS.value, "file_key": file_key, "outcome": outcome}
         self._update(call_id, values)
 
+    def cancelling(self, call_id: int, next_check_at: float) -> bool:
+        statement = (
+            update(relay_calls)
+            .where(
+                relay_calls.c.id == call_id,
+                relay_calls.c.state.in_(_OPEN),
+                relay_calls.c.next_check_at.is_(None),
+            )
+            .values(next_check_at=next_check_at, updated_at=self.clock())
+        )
+        with self.engine.begin() as conn:
+            return conn.execute(statement).rowcount > 0
+
     def due(self, now: float, limit: int, *, hold: float = 300.0) -> list[RelayCall]:
         """Open calls whose task has ended (failed, cancelled) and whose next look is due:
         the reconciling sweep's work, held for ``hold`` seconds (their next look is put
