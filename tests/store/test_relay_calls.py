@@ -213,3 +213,29 @@ def test_the_first_look_of_a_cancelled_call_is_taken_once(
     assert not calls.cancelling(swept.id, clock.now + 30)
     # A closed call has nothing upstream to cancel.
     assert not calls.cancelling(refused.id, clock.now + 30)
+
+
+def test_a_failure_seen_while_following_is_recorded_unless_a_cancel_was_taken(
+    store: TaskStore, calls: RelayCallStore, owner: int, clock: Clock
+) -> None:
+    task, claim = claimed(store, owner)
+    followed = intend(calls, claim)
+    calls.accepted(followed.id, "up-1", clock.now + 60)
+    assert calls.failed(followed.id, "up-1 failed (1027): sensitive")
+    (failed,) = calls.calls(task.id)
+    assert (failed.state, failed.outcome) == (CallState.FAILED, "up-1 failed (1027): sensitive")
+    # A closed call's record is final: no cancel is taken, nothing is settled over it.
+    assert not calls.cancelling(followed.id, clock.now)
+    calls.settle(followed.id, CallState.CANCELLED, "cancelled upstream")
+    assert calls.calls(task.id)[0].state is CallState.FAILED
+
+    # Cancelled here, and its cancel sent (the sweep took it first): the upstream's
+    # "cancelled", seen by the runner still following it, is not recorded as a failure.
+    other_task, other_claim = claimed(store, owner)
+    cancelled = intend(calls, other_claim)
+    calls.accepted(cancelled.id, "up-2", clock.now + 60)
+    store.cancel(owner, other_task.task_id)
+    assert calls.cancelling(cancelled.id, clock.now + 30)
+    assert not calls.failed(cancelled.id, "up-2 failed: cancelled")
+    calls.settle(cancelled.id, CallState.CANCELLED, "cancelled upstream with the task")
+    assert calls.calls(other_task.id)[0].state is CallState.CANCELLED

@@ -84,7 +84,12 @@ class CallLog(Protocol):
         upstream task (two tasks cannot adopt one upstream task)."""
 
     def settle(self, call_id: int, state: CallState, outcome: str | None) -> None:
-        """Move the call to ``state``, saying why."""
+        """Move the open call to ``state``, saying why (a closed call's record is final)."""
+
+    def failed(self, call_id: int, outcome: str) -> bool:
+        """The upstream task failed while a runner followed it: the call is ``failed``;
+        False, and nothing written, when a cancel of it was taken meanwhile (its task was
+        cancelled here: what the cancel learns is recorded instead)."""
 
     def recheck(self, call_id: int, next_check_at: float, outcome: str | None = None) -> None:
         """Ask the reconciling sweep to look again at ``next_check_at``."""
