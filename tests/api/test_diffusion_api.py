@@ -7,7 +7,8 @@ Three servers, one after the other: the first routes MiniMax-Hailuo-02 to LTX (w
 upsampler); the second routes it to Wan2.1-FLF2V (MiniMax-Hailuo-02 is the only catalog
 model with first+last) and MiniMax-Hailuo-2.3 to LTX with its latent upsampler, for 1080P;
 the third routes MiniMax-Hailuo-02 to MiniMax-H3 and MiniMax-Hailuo-2.3 to LTX-2, whose
-videos carry an AAC track, and leaves I2V-01 on the silent motion engine.
+videos carry an AAC track, and leaves I2V-01 on the silent motion engine. The first is also
+the upstream of a gateway that relays text-to-video to it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ import numpy as np
 import pytest
 
 from conch.media.video import AUDIO_RATE, ProbedVideo, probe
+from relay.gateway import KEY_ENV, gateway_env, new_key
+from support.dialects import modelverse_client, wait_modelverse
 from support.files_http import FileServer
 from support.live import SERVER_ENV, LiveConch, wait_for_task
 
@@ -73,17 +76,21 @@ def first_and_last(files: FileServer) -> dict[str, str]:
 
 
 @pytest.fixture(scope="class")
-def client(
+def first(
     tmp_path_factory: pytest.TempPathFactory, weights: dict[str, Path]
-) -> Iterator[httpx.Client]:
+) -> Iterator[tuple[LiveConch, httpx.Client]]:
     """The first server (stopped after its class's tests)."""
     routes = {
         "MiniMax-Hailuo-02": route("ltx-video", weights),
         "MiniMax-Hailuo-2.3": route("wan2.2-ti2v-5b", weights),
         "S2V-01": route("wan2.2-i2v-a14b", weights),
     }
-    for _, client in serve(tmp_path_factory, routes):
-        yield client
+    yield from serve(tmp_path_factory, routes)
+
+
+@pytest.fixture(scope="class")
+def client(first: tuple[LiveConch, httpx.Client]) -> httpx.Client:
+    return first[1]
 
 
 @pytest.fixture(scope="class")
@@ -144,6 +151,45 @@ class TestLtxAndWan:
         body = {"model": "MiniMax-Hailuo-02", "prompt": "[Push in] the camera moves"}
         video = probe(render(client, body | first_and_last(files), tmp_path))
         assert (video.width, video.height, video.frames) == (1366, 768, 144)
+
+    def test_text_to_video_goes_through_a_gateway_to_this_server(
+        self, first: tuple[LiveConch, httpx.Client], tmp_path: Path
+    ) -> None:
+        """Text-to-video, which the motion engine refuses, served end to end through a
+        gateway (docs/relay.md): the gateway relays MiniMax-Hailuo-02 to this server (LTX)
+        in the Modelverse dialect, and the caller reads the task in that dialect and
+        downloads a decodable video from the gateway. (Here, not in tests/relay: this
+        module's server has torch and LTX loaded already; hence also its place, after the
+        LTX tests and before Wan's.)"""
+        upstream, _ = first
+        terms = {
+            "kind": "conch",
+            "dialect": "modelverse",
+            "base_url": upstream.base_url,
+            "api_key_env": KEY_ENV,
+            "poll_first": 0.2,
+            "poll_ceiling": 0.5,
+        }
+        env = gateway_env(
+            {"gpu-box": terms},
+            {"MiniMax-Hailuo-02": {"upstreams": ["gpu-box"]}},
+            {KEY_ENV: new_key(upstream, "gateway")},
+        )
+        gateway = LiveConch(tmp_path / "gateway", env)
+        with gateway, gateway.client(new_key(gateway, "caller")) as client:
+            body = {"model": "MiniMax-Hailuo-02", "prompt": "a cat runs"}
+            created = client.post("/v1/video_generation", json=body).json()
+            assert created["base_resp"]["status_code"] == 0, created
+            key = client.headers["Authorization"].split()[1]
+            with modelverse_client(gateway, key) as modelverse:
+                done = wait_modelverse(modelverse, created["task_id"], timeout=300)
+            assert done["output"]["task_status"] == "Success", done
+            (url,) = done["output"]["urls"]
+            assert url.startswith(gateway.base_url)
+            with gateway.client(None) as anonymous:
+                (tmp_path / "t2v.mp4").write_bytes(anonymous.get(url).content)
+        video = probe(tmp_path / "t2v.mp4")
+        assert (video.codec, video.width, video.height, video.frames) == ("h264", 1366, 768, 144)
 
     def test_subject_reference_on_wan(
         self, client: httpx.Client, files: FileServer, tmp_path: Path

@@ -1,12 +1,16 @@
 """A gateway in front of a scripted, faulty upstream (support/faulty_upstream.py): every
-fault ends in its documented outcome (docs/relay.md), and no create is ever sent twice.
+fault ends in its documented outcome (docs/relay.md), and no create is ever sent twice; a
+task cancelled on the gateway is left to the sweep, since MiniMax has no cancel call; and
+kill -9 of the gateway mid-relay, then a restart, resumes polling from the stored upstream
+id.
 
-One upstream server and one gateway for the module; each test scripts its own prompt."""
+One upstream server and one gateway for the module; each test scripts its own prompt. The
+last test kills the gateway and starts it again (on the same port and data dir)."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +20,24 @@ import pytest
 
 from conch.engines.relay.calls import CallState, RelayCall
 from conch.media.video import encode_mp4, probe
-from conch.store.db import open_database
-from conch.store.relay_calls import RelayCallStore
-from relay.gateway import KEY_ENV, fetched_video, gateway_env, submit_and_wait
+from relay.gateway import (
+    KEY_ENV,
+    fetched_video,
+    gateway_env,
+    new_key,
+    relay_calls,
+    submit,
+    submit_and_wait,
+)
 from support.faulty_upstream import KEY, FaultyUpstream, Script
-from support.live import LiveConch, conch_command, free_port, wait_for_task
+from support.live import (
+    LiveConch,
+    conch_command,
+    free_port,
+    owner_id,
+    task_store,
+    wait_for_task,
+)
 
 WRONG_KEY_ENV = "RELAY_TEST_WRONG_KEY"
 FRAMES = 48
@@ -47,8 +64,8 @@ def _terms(base_url: str, key_env: str = KEY_ENV) -> dict[str, Any]:
         "kind": "minimax",
         "base_url": base_url,
         "api_key_env": key_env,
-        "poll_first": 0.1,
-        "poll_ceiling": 0.3,
+        "poll_first": 0.05,
+        "poll_ceiling": 0.1,
         "poll_deadline": 60,
         "create_timeout": 1,
         "resolve_window": 2,
@@ -62,7 +79,7 @@ def gateway(
     base = upstream.base_url
     upstreams = {
         "a": _terms(f"{base}/a"),
-        "short": {**_terms(f"{base}/a"), "poll_deadline": 2},
+        "short": {**_terms(f"{base}/a"), "poll_deadline": 1},
         "b": _terms(f"{base}/b"),
         "nolist": _terms(f"{base}/nolist"),
         "wrongkey": _terms(f"{base}/c", WRONG_KEY_ENV),
@@ -81,10 +98,9 @@ def gateway(
     secrets = {KEY_ENV: KEY, WRONG_KEY_ENV: "sk-not-the-key"}
     extra = {"CONCH_MAX_ATTEMPTS": "2", "CONCH_RELAY_RECHECK_AFTER": "0.5"}
     env = gateway_env(upstreams, models, secrets, **extra)
-    with (
-        LiveConch(tmp_path_factory.mktemp("gateway"), env) as server,
-        server.client(server.create_key()) as client,
-    ):
+    server = LiveConch(tmp_path_factory.mktemp("gateway"), env)
+    key = new_key(server, "caller")
+    with server, server.client(key) as client:
         yield server, client
         assert KEY not in server.log()  # the upstream's key never reaches the log
 
@@ -104,8 +120,16 @@ def relay(
 
 
 def calls(gateway: tuple[LiveConch, httpx.Client], task_id: str) -> list[RelayCall]:
-    database = open_database(f"sqlite:///{gateway[0].data_dir / 'conch.db'}", upgrade=False)
-    return RelayCallStore(database).calls(int(task_id))
+    return relay_calls(gateway[0], task_id)
+
+
+def until(find: Callable[[], RelayCall | None], timeout: float = 60) -> RelayCall:
+    """``find()``'s first answer that is not None, looked for until ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while (found := find()) is None:
+        assert time.monotonic() < deadline, "not found in time"
+        time.sleep(0.1)
+    return found
 
 
 def test_5xx_and_rate_limits_while_polling_slow_it_down_and_never_fail(
@@ -149,12 +173,9 @@ def test_a_task_past_its_deadline_fails_and_its_late_success_is_collected(
     prompt = "never ends in time"
     done = relay(gateway, upstream, prompt, Script(polls=["Processing"]), "video-01")
     assert done["status"] == "Fail"
-    assert "did not finish the video within 2 s" in done["base_resp"]["status_msg"]
+    assert "did not finish the video within 1 s" in done["base_resp"]["status_msg"]
     upstream.then(prompt, "Success")
-    deadline = time.monotonic() + 30
-    while (call := calls(gateway, done["task_id"])[0]).state is not CallState.LATE_SUCCESS:
-        assert time.monotonic() < deadline, call
-        time.sleep(0.2)
+    call = until(lambda: _in_state(calls(gateway, done["task_id"]), CallState.LATE_SUCCESS))
     assert call.file_key is not None
     kept = probe(gateway[0].data_dir / "media" / call.file_key)
     assert kept.frames == FRAMES
@@ -258,3 +279,72 @@ def test_a_private_upstream_is_refused_by_the_outbound_guard(
     assert upstream.creates(prompt) == 0
     reasons = [call.outcome or "" for call in calls(gateway, done["task_id"])]
     assert reasons and all("CONCH_ALLOWED_NETWORKS" in reason for reason in reasons)
+
+
+def test_a_cancelled_task_is_left_to_the_sweep_where_the_upstream_cannot_cancel(
+    gateway: tuple[LiveConch, httpx.Client], upstream: FaultyUpstream
+) -> None:
+    prompt = "cancelled where MiniMax has no cancel"
+    upstream.scripts[prompt] = Script(polls=["Processing"])
+    task_id = submit(gateway[1], {"model": "MiniMax-Hailuo-02", "prompt": prompt})
+    until(lambda: _in_state(calls(gateway, task_id), CallState.ACCEPTED))
+    assert gateway[1].post(f"/v1/tasks/{task_id}/cancel").status_code == 200
+
+    # No cancel is sent (MiniMax has none); the call stays open, saying why.
+    call = until(lambda: _saying(calls(gateway, task_id), "has no cancel call"))
+    assert call.state is CallState.ACCEPTED
+    assert call.upstream_task_id == upstream.task_of(prompt).task_id
+    # What the upstream does after is recorded: here, it finishes the video anyway.
+    upstream.then(prompt, "Success")
+    late = until(lambda: _in_state(calls(gateway, task_id), CallState.LATE_SUCCESS))
+    assert late.file_key is not None and late.id == call.id
+    assert probe(gateway[0].data_dir / "media" / late.file_key).frames == FRAMES
+    assert upstream.creates(prompt) == 1
+    cancels = [s for s in upstream.seen if s.method == "DELETE" or s.path.endswith("/cancel")]
+    assert cancels == []
+    assert wait_for_task(gateway[1], task_id)["status"] == "Fail"  # still cancelled
+
+
+def test_a_gateway_killed_mid_relay_resumes_from_the_stored_id(
+    gateway: tuple[LiveConch, httpx.Client], upstream: FaultyUpstream, tmp_path: Path
+) -> None:
+    """kill -9 of the gateway mid-relay, then a restart: polling resumes from the stored
+    upstream id, no second create is sent, and the task ends once, Success. (Last in the
+    module: it restarts the module's gateway.)"""
+    server, client = gateway
+    prompt, dropped = "outlives its gateway", "cancelled while its gateway is down"
+    upstream.scripts[prompt] = Script(polls=["Processing"])
+    upstream.scripts[dropped] = Script(polls=["Processing"])
+    task_id = submit(client, {"model": "MiniMax-Hailuo-02", "prompt": prompt})
+    dropped_id = submit(client, {"model": "MiniMax-Hailuo-02", "prompt": dropped})
+    for made in (task_id, dropped_id):
+        until(lambda made=made: _in_state(calls(gateway, made), CallState.ACCEPTED))
+    while upstream.task_of(prompt).polls < 2:
+        time.sleep(0.05)
+    server.kill9()  # mid-relay: accepted upstream, being polled
+    # As `conch tasks cancel ID --data-dir ...` does it: no runner follows the task now.
+    key = client.headers["Authorization"].split()[1]
+    task_store(server.data_dir).cancel(owner_id(server.data_dir, key), dropped_id)
+
+    upstream.then(prompt, "Success")
+    server.start()
+    with server.client(key) as again:
+        done = wait_for_task(again, task_id, timeout=60)
+        assert done["status"] == "Success", done
+        assert fetched_video(server, again, done, tmp_path / "relayed.mp4").frames == FRAMES
+    assert upstream.creates(prompt) == 1
+    (call,) = calls(gateway, task_id)
+    assert call.state is CallState.SUCCEEDED
+    assert call.upstream_task_id == upstream.task_of(prompt).task_id
+    # The sweep took the cancelled task's call: MiniMax has no cancel call, so it is left
+    # open, saying so.
+    left = until(lambda: _saying(calls(gateway, dropped_id), "has no cancel call"))
+    assert left.state is CallState.ACCEPTED
+
+
+def _in_state(found: list[RelayCall], state: CallState) -> RelayCall | None:
+    return next((call for call in found if call.state is state), None)
+
+
+def _saying(found: list[RelayCall], words: str) -> RelayCall | None:
+    return next((call for call in found if words in (call.outcome or "")), None)

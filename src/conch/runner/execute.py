@@ -212,7 +212,11 @@ def _publish(
 def _relay(claim: Claim, runner: Runner, lease: LeaseKeeper, staging: Path) -> TaskStatus:
     """An upstream makes the video (engines/relay); it is published like a render."""
     engine = runner.relay_engine()
-    relayed = engine.relay(claim.task, claim.fence, _RelayHooks(runner, claim, lease), staging)
+    try:
+        relayed = engine.relay(claim.task, claim.fence, _RelayHooks(runner, claim, lease), staging)
+    except (LeaseLost, ClaimGone):
+        _cancel_upstream_if_cancelled(runner, engine, claim.task_id)
+        raise
     lease.check()
     header = relayed.header
     fps = round(header.fps) or 1
@@ -220,6 +224,16 @@ def _relay(claim: Claim, runner: Runner, lease: LeaseKeeper, staging: Path) -> T
     _publish(claim, runner, staging, header.width, header.height, header.audio_channels, seconds)
     engine.succeeded(relayed)
     return TaskStatus.SUCCESS
+
+
+def _cancel_upstream_if_cancelled(runner: Runner, engine: RelayEngine, task_id: int) -> None:
+    """A relayed task taken from its runner because it was cancelled is cancelled upstream
+    too (engines/relay/cancel.py); one taken by another runner is left to it."""
+    try:
+        if runner.store.by_id(task_id).status is TaskStatus.CANCELLED:
+            engine.cancelled(task_id)
+    except Exception:  # the sweep sends the cancel instead
+        log.exception("task %s: cancelling it upstream failed", task_id)
 
 
 RELAY_HOLD_CHECK = 4 * HOLD_CHECK_INTERVAL

@@ -77,7 +77,20 @@ class RelayCallStore(CallLog):
             return False
 
     def settle(self, call_id: int, state: CallState, outcome: str | None) -> None:
-        self._update(call_id, {"state": state.value, "outcome": outcome})
+        self._update(call_id, {"state": state.value, "outcome": outcome}, only_open=True)
+
+    def failed(self, call_id: int, outcome: str) -> bool:
+        statement = (
+            update(relay_calls)
+            .where(
+                relay_calls.c.id == call_id,
+                relay_calls.c.state.in_(_OPEN),
+                relay_calls.c.next_check_at.is_(None),  # no cancel was taken
+            )
+            .values(state=CallState.FAILED.value, outcome=outcome, updated_at=self.clock())
+        )
+        with self.engine.begin() as conn:
+            return conn.execute(statement).rowcount > 0
 
     def recheck(self, call_id: int, next_check_at: float, outcome: str | None = None) -> None:
         values: dict[str, Any] = {"next_check_at": next_check_at}
@@ -88,6 +101,19 @@ class RelayCallStore(CallLog):
     def collected(self, call_id: int, file_key: str, outcome: str) -> None:
         values = {"state": CallState.LATE_SUCCESS.value, "file_key": file_key, "outcome": outcome}
         self._update(call_id, values)
+
+    def cancelling(self, call_id: int, next_check_at: float) -> bool:
+        statement = (
+            update(relay_calls)
+            .where(
+                relay_calls.c.id == call_id,
+                relay_calls.c.state.in_(_OPEN),
+                relay_calls.c.next_check_at.is_(None),
+            )
+            .values(next_check_at=next_check_at, updated_at=self.clock())
+        )
+        with self.engine.begin() as conn:
+            return conn.execute(statement).rowcount > 0
 
     def due(self, now: float, limit: int, *, hold: float = 300.0) -> list[RelayCall]:
         """Open calls whose task has ended (failed, cancelled) and whose next look is due:

@@ -10,6 +10,7 @@ other conches (docs/relay.md).
     follow.py     poll with backoff and jitter, to a deadline
     rehost.py     download the video (streamed, capped, resumed) and check its header
     outcomes.py   upstream failures as the caller's errors and the operator's reasons
+    cancel.py     a task cancelled here cancelled upstream, where the upstream has the call
     reconcile.py  the sweep that collects what upstream tasks did after conch ended them
     engine.py     RelayEngine: the steps in order
 """

@@ -9,6 +9,7 @@ task in the upstream's list, and never sends the create again blindly.
 States (``OPEN`` ones still have something to learn upstream)::
 
     intent ──► accepted ──► succeeded | failed
+       │          ├──────► cancelled (the caller cancelled; the upstream cancelled its task)
        │          └──────► (task ended by conch: deadline, cancel) ─► late_success | failed
        ├──► refused       (certainly not created: the next upstream may be tried)
        └──► unconfirmed ─► accepted (found in the upstream's list) | given_up
@@ -30,6 +31,7 @@ class CallState(StrEnum):
     FAILED = "failed"
     LATE_SUCCESS = "late_success"
     GIVEN_UP = "given_up"
+    CANCELLED = "cancelled"
 
     @property
     def is_open(self) -> bool:
@@ -82,10 +84,20 @@ class CallLog(Protocol):
         upstream task (two tasks cannot adopt one upstream task)."""
 
     def settle(self, call_id: int, state: CallState, outcome: str | None) -> None:
-        """Move the call to ``state``, saying why."""
+        """Move the open call to ``state``, saying why (a closed call's record is final)."""
+
+    def failed(self, call_id: int, outcome: str) -> bool:
+        """The upstream task failed while a runner followed it: the call is ``failed``;
+        False, and nothing written, when a cancel of it was taken meanwhile (its task was
+        cancelled here: what the cancel learns is recorded instead)."""
 
     def recheck(self, call_id: int, next_check_at: float, outcome: str | None = None) -> None:
         """Ask the reconciling sweep to look again at ``next_check_at``."""
 
     def collected(self, call_id: int, file_key: str, outcome: str) -> None:
         """A late success was downloaded and kept under ``file_key``."""
+
+    def cancelling(self, call_id: int, next_check_at: float) -> bool:
+        """Take the sending of the call's upstream cancel: True, and its next look put at
+        ``next_check_at``, when the call is open and was never looked at since its task
+        ended (no ``next_check_at``); False when another runner or the sweep took it."""

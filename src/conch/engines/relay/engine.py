@@ -30,6 +30,7 @@ from typing import ClassVar
 from conch.config import Settings
 from conch.domain.task import Task
 from conch.engines.relay.calls import CallLog, CallState, RelayCall
+from conch.engines.relay.cancel import cancel_upstream
 from conch.engines.relay.context import Clock, Hooks, Relaying, Upstream
 from conch.engines.relay.create import create_or_resume
 from conch.engines.relay.follow import follow
@@ -111,6 +112,16 @@ class RelayEngine:
     def succeeded(self, relayed: Relayed) -> None:
         """The task's success is recorded: the call is settled."""
         self.calls.settle(relayed.call.id, CallState.SUCCEEDED, "re-hosted by conch")
+
+    def cancelled(self, task_id: int) -> None:
+        """The task was cancelled here: its open upstream task is cancelled there, once,
+        where the upstream has a call for it (:mod:`conch.engines.relay.cancel`)."""
+        for call in self.calls.calls(task_id):
+            if not call.state.is_open or call.upstream_task_id is None:
+                continue  # a create without an answer: the sweep looks for it
+            first_look = self.now() + self.settings.relay_recheck_after
+            if self.calls.cancelling(call.id, first_look):
+                cancel_upstream(self.parts, call, time.sleep)
 
     def close(self) -> None:
         with self._lock:

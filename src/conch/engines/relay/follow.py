@@ -22,8 +22,8 @@ from conch.client.backoff import Backoff
 from conch.client.errors import ProviderError
 from conch.client.status import State, Status
 from conch.domain.errors import ErrorCode
-from conch.engines.relay.calls import CallState, RelayCall
-from conch.engines.relay.context import Hooks, Relaying, Upstream
+from conch.engines.relay.calls import RelayCall
+from conch.engines.relay.context import ClaimGone, Hooks, Relaying, Upstream
 from conch.engines.relay.outcomes import RelayGaveUp, failed_upstream, operator_reason
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,10 @@ def follow(parts: Relaying, upstream: Upstream, call: RelayCall, hooks: Hooks) -
             return status
         if status.state is State.FAILED:
             reason = _failure_words(call, status)
-            parts.calls.settle(call.id, CallState.FAILED, reason)
+            if not parts.calls.failed(call.id, reason):
+                # The task was cancelled here and its cancel sent (by the sweep, before
+                # this runner looked at its claim): that is what the upstream reports.
+                raise ClaimGone(f"task {call.task_id} was cancelled")
             log.warning("task %s: %s", call.task_id, reason)
             raise failed_upstream(status.failure)
         if status.state is State.RUNNING:

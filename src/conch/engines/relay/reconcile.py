@@ -10,7 +10,9 @@ growing pause, for up to ``relay_reconcile_horizon`` seconds:
   the provider's; the conch task keeps the ending its caller was told;
 - a late failure is recorded (``failed``);
 - an unconfirmed create is looked for in the upstream's list once more, and followed if
-  it is found; an upstream that cannot list is given up on at once, saying so.
+  it is found; an upstream that cannot list is given up on at once, saying so;
+- a cancelled task's upstream task that no runner cancelled (none was following it) is
+  cancelled on the sweep's first look at its call (:mod:`conch.engines.relay.cancel`).
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ import logging
 from conch.client import flows
 from conch.client.errors import Unsupported
 from conch.client.status import State
-from conch.domain.task import Task
+from conch.domain.task import Task, TaskStatus
 from conch.engines.relay.calls import CallState, RelayCall
+from conch.engines.relay.cancel import cancel_upstream
 from conch.engines.relay.context import Relaying
 from conch.engines.relay.rehost import rehost
 from conch.engines.relay.request import upstream_request
@@ -39,7 +42,9 @@ def _no_pause(seconds: float) -> None:
 
 
 def reconcile(parts: Relaying, call: RelayCall, task: Task) -> CallState:
-    """One look at ``call`` (whose ``task`` has ended): its state after."""
+    """One look at ``call`` (whose ``task`` has ended): its state after. ``call`` is as it
+    was before :meth:`~conch.store.relay_calls.RelayCallStore.due` took it: with no next
+    check, this is the first look since its task ended."""
     horizon = parts.settings.relay_reconcile_horizon
     if parts.now() - call.created_at > horizon:
         reason = (
@@ -50,6 +55,8 @@ def reconcile(parts: Relaying, call: RelayCall, task: Task) -> CallState:
     try:
         if call.upstream_task_id is None:
             return _look_for(parts, call, task)
+        if task.status is TaskStatus.CANCELLED and call.next_check_at is None:
+            return cancel_upstream(parts, call, _no_pause)
         return _ask(parts, call)
     except Exception as error:  # the upstream is down, or answers nonsense: try later
         log.info("relay sweep: call %s: %s", call.id, error)
@@ -69,6 +76,8 @@ def _look_for(parts: Relaying, call: RelayCall, task: Task) -> CallState:
     if found is None:
         _later(parts, call, call.outcome)
         return call.state
+    if task.status is TaskStatus.CANCELLED:
+        return cancel_upstream(parts, found, _no_pause)
     return _ask(parts, found)
 
 

@@ -28,6 +28,10 @@ class Kind:
     dialect: Dialect | None
     """None: the configuration says (``dialect``, for a conch)."""
     base_url: str | None
+    cancels: bool = False
+    """Whether the upstream has a call that cancels a task: a conch has one in every
+    dialect (its own, or the dialect's), a /v1/videos server its DELETE; MiniMax, its
+    resellers and Chanjing have none."""
 
 
 KINDS: Mapping[str, Kind] = {
@@ -35,8 +39,8 @@ KINDS: Mapping[str, Kind] = {
     "quickrouter": Kind(Dialect.QUICKROUTER, QUICKROUTER.base_url),
     "modelverse": Kind(Dialect.MODELVERSE, MODELVERSE.base_url),
     "chanjing": Kind(Dialect.CHANJING, CHANJING.base_url),
-    "openai-videos": Kind(Dialect.OPENAI_VIDEOS, None),
-    "conch": Kind(None, None),
+    "openai-videos": Kind(Dialect.OPENAI_VIDEOS, None, cancels=True),
+    "conch": Kind(None, None, cancels=True),
 }
 
 
@@ -48,6 +52,11 @@ class Endpoint:
     dialect: Dialect
     base_url: str
     terms: Upstream = field(repr=False)
+
+    @property
+    def cancels(self) -> bool:
+        """Whether the upstream has a call that cancels a task."""
+        return KINDS[self.terms.kind].cancels
 
     def adapter(self, environ: Mapping[str, str] | None = None) -> Adapter:
         """An adapter carrying the credentials read from the environment now."""
