@@ -7,6 +7,7 @@ import json
 import pytest
 
 from conch.api.responses import JSONAnswer, model_answer
+from conch.wire.chanjing import Page, PageInfo
 from conch.wire.minimax import OK, BaseResp, QueryAnswer
 
 
@@ -33,10 +34,21 @@ from conch.wire.minimax import OK, BaseResp, QueryAnswer
 @pytest.mark.parametrize("exclude_none", [True, False])
 def test_a_model_answer_is_what_json_answer_writes(answer: QueryAnswer, exclude_none: bool) -> None:
     written = model_answer(answer, exclude_none=exclude_none)
-    expected = JSONAnswer(answer.model_dump(exclude_none=exclude_none))
+    expected = JSONAnswer(answer.model_dump(by_alias=True, exclude_none=exclude_none))
     assert written.body == expected.body
     assert written.headers == expected.headers
     assert written.status_code == 200
+
+
+def test_fields_are_written_by_alias_as_fastapi_writes_a_response_model() -> None:
+    page = Page.model_validate(
+        {
+            "list": [],
+            "total": 0,
+            "page_info": PageInfo(page=1, size=10, total_count=0, total_page=0),
+        }
+    )
+    assert json.loads(model_answer(page).body)["list"] == []
 
 
 def test_a_text_that_cannot_be_utf8_is_escaped_not_refused() -> None:

@@ -21,11 +21,12 @@ class JSONAnswer(JSONResponse):
 
 
 def model_answer(model: BaseModel, *, exclude_none: bool = False) -> Response:
-    """``model``'s fields as a JSON answer, written by pydantic in one step: the same bytes
-    as ``JSONAnswer(model.model_dump())``, in a third of the time (the hot status polls).
-    A stored text that cannot be UTF-8 is written with :class:`JSONAnswer`'s escapes."""
+    """``model``'s fields (by alias, as FastAPI writes a response model) as a JSON answer,
+    written by pydantic in one step: the same bytes as ``JSONAnswer(model.model_dump(
+    by_alias=True))`` in a third of the time, for the hot status polls. A stored text that
+    cannot be UTF-8 is written with :class:`JSONAnswer`'s escapes."""
     try:
-        body = model.model_dump_json(exclude_none=exclude_none)
+        body = model.model_dump_json(by_alias=True, exclude_none=exclude_none)
     except PydanticSerializationError:
-        return JSONAnswer(model.model_dump(exclude_none=exclude_none))
+        return JSONAnswer(model.model_dump(by_alias=True, exclude_none=exclude_none))
     return Response(body, media_type=JSONAnswer.media_type)
