@@ -44,9 +44,14 @@ class Quotas:
         """The key's reads a minute (None: no limit); no I/O, the key carries its limits."""
         return effective(owner.limits.read_rpm, self.settings.default_read_rpm)
 
-    def check_read(self, owner: ApiKey) -> None:
-        """Count one read by ``owner``; RateLimited once its reads a minute are spent."""
-        self._take(owner, Action.READ, self.read_rpm(owner))
+    def check_reads(self, owner: ApiKey, count: int) -> tuple[int, RateLimited | None]:
+        """Count ``count`` reads by ``owner`` at once: how many its reads a minute allow (the
+        first ones), and the error for the rest (None when every one is allowed)."""
+        rpm = self.read_rpm(owner)
+        if rpm is None:
+            return count, None
+        granted, wait = self.limits.take_up_to(owner.id, Action.READ, rpm, count)
+        return granted, None if granted == count else rate_limited(Action.READ, rpm, wait)
 
     def check_submit(self, owner: ApiKey) -> None:
         """Count one submit by ``owner``; RateLimited once its submits a minute are spent."""
@@ -85,9 +90,14 @@ class Quotas:
             return
         wait = self.limits.take(owner.id, action, rpm)
         if wait > 0:
-            plural = "" if rpm == 1 else "s"
-            raise RateLimited(
-                f"rate limit reached: this key may make {rpm} {action.value}{plural} a minute; "
-                f"retry in {math.ceil(wait)} s",
-                retry_after=wait,
-            )
+            raise rate_limited(action, rpm, wait)
+
+
+def rate_limited(action: Action, rpm: int, wait: float) -> RateLimited:
+    """The error for a request over its key's ``rpm`` for ``action``, ``wait`` s early."""
+    plural = "" if rpm == 1 else "s"
+    return RateLimited(
+        f"rate limit reached: this key may make {rpm} {action.value}{plural} a minute; "
+        f"retry in {math.ceil(wait)} s",
+        retry_after=wait,
+    )

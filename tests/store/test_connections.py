@@ -1,5 +1,6 @@
 """How the stores use the database: pooled connections, reads that never wait for a writer,
-and a full database answered with conch's internal error (SQLite and PostgreSQL)."""
+prepared reads that answer as the engine does, and a full database answered with conch's
+internal error (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,13 @@ import threading
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import JSON, Engine, bindparam, event, select
 
-from conch.domain.errors import Internal
+from conch.domain.errors import Internal, NotFound
 from conch.domain.ids import new_id
-from conch.store.db import STORAGE_FULL, open_database
+from conch.store.db import STORAGE_FULL, PreparedRead, open_database
 from conch.store.keys import KeyStore
+from conch.store.tables import tasks
 from conch.store.tasks import TaskStore
 from support.tasks import text_spec
 
@@ -124,4 +126,44 @@ def test_a_forked_child_opens_its_own_connections(tmp_path: Any) -> None:
     _, status = os.waitpid(pid, 0)
     assert os.waitstatus_to_exitcode(status) == 0
     assert store.get(owner, task_id).id == task_id  # the parent's pool is intact
+    engine.dispose()
+
+
+def test_a_prepared_read_answers_as_the_engine_does(database_url: str) -> None:
+    engine = open_database(database_url)
+    store = TaskStore(engine)
+    owner = KeyStore(engine).create("owner")[0].id
+    task_id = add_task(store, owner)
+    query = select(tasks).where(tasks.c.owner_id == bindparam("o"), tasks.c.id == bindparam("t"))
+    prepared = PreparedRead(engine, query)
+    for _ in range(2):  # the second answer reuses what the first learnt of the columns
+        found = prepared.one_or_none({"o": owner, "t": task_id})
+        with engine.connect() as conn:
+            expected = conn.execute(query, {"o": owner, "t": task_id}).one()
+        assert found == tuple(expected)
+        assert found.spec == expected.spec and isinstance(found.spec, dict)  # JSON, decoded
+    assert prepared.one_or_none({"o": owner + 1, "t": task_id}) is None
+    engine.dispose()
+
+
+def test_a_prepared_read_refuses_parameters_that_need_processing(database_url: str) -> None:
+    engine = open_database(database_url)
+    by_spec = select(tasks.c.id).where(tasks.c.spec == bindparam("spec", type_=JSON))
+    with pytest.raises(ValueError, match="spec"):
+        PreparedRead(engine, by_spec)
+    engine.dispose()
+
+
+def test_a_prepared_read_returns_its_connection_to_the_pool(database_url: str) -> None:
+    engine = open_database(database_url)
+    store = TaskStore(engine)
+    owner = KeyStore(engine).create("owner")[0].id
+    task_id = add_task(store, owner)
+    opened = count_connections(engine)
+    for _ in range(20):
+        store.get(owner, task_id)
+        store.find(owner, str(task_id))
+    with pytest.raises(NotFound):
+        store.get(owner + 1, task_id)
+    assert len(opened) == 0 and engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     engine.dispose()

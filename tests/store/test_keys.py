@@ -1,4 +1,5 @@
-"""KeyStore's cache of verified keys: one lookup per interval, revocations felt within it."""
+"""KeyStore's cache of verified keys: one lookup per interval (a busy key's made ahead of
+its expiry by one caller), revocations felt within it."""
 
 from __future__ import annotations
 
@@ -95,3 +96,55 @@ def test_the_oldest_verified_key_makes_room(engine: Engine, clock: Clock) -> Non
         keys.authenticate(key)
     assert keys.verified.get(made[0]) is None
     assert all(keys.verified.get(key) is not None for key in made[1:])
+
+
+def test_a_busy_key_is_looked_up_again_by_one_caller_before_it_expires(
+    engine: Engine, clock: Clock
+) -> None:
+    keys = KeyStore(engine, verified=VerifiedKeys(clock=clock))
+    record, key = keys.create("busy caller")
+    keys.authenticate(key)
+    sent = queries(engine)
+    clock.advance(VERIFIED_KEY_TTL / 4)
+    assert keys.verified.recent(key) == record  # fresh enough: nobody looks
+    clock.advance(VERIFIED_KEY_TTL / 4)
+    assert keys.verified.recent(key) is None  # due: the first caller is to look again...
+    assert [keys.verified.recent(key) for _ in range(5)] == 5 * [record]  # ...the rest trust
+    assert keys.authenticate(key) == record  # the first caller's lookup
+    assert len(sent) == 1
+    clock.advance(VERIFIED_KEY_TTL * 0.55)  # past the first expiry, trusted from the lookup
+    assert keys.verified.recent(key) is None  # (and due for the next one)
+    assert keys.verified.recent(key) == record
+    assert len(sent) == 1
+
+
+def test_a_revocation_found_by_the_early_lookup_ends_the_trust_at_once(
+    engine: Engine, clock: Clock
+) -> None:
+    server = KeyStore(engine, verified=VerifiedKeys(clock=clock))
+    record, key = server.create("soon revoked")
+    server.authenticate(key)
+    assert KeyStore(engine).revoke(record.id)  # another process
+    clock.advance(VERIFIED_KEY_TTL / 2)
+    assert server.verified.recent(key) is None  # the one that looks again
+    assert server.verified.recent(key) == record  # the others, until it has looked
+    with pytest.raises(InvalidApiKey, match="revoked"):
+        server.authenticate(key)
+    assert server.verified.recent(key) is None
+    assert server.verified.get(key) is None
+
+
+def test_an_early_lookup_that_never_happens_leaves_the_expiry_as_it_was(
+    engine: Engine, clock: Clock
+) -> None:
+    keys = KeyStore(engine, verified=VerifiedKeys(clock=clock))
+    record, key = keys.create("caller")
+    keys.authenticate(key)
+    clock.advance(VERIFIED_KEY_TTL / 2)
+    assert keys.verified.recent(key) is None  # its caller gave up before looking
+    assert keys.verified.recent(key) == record
+    clock.advance(VERIFIED_KEY_TTL / 2)
+    assert keys.verified.recent(key) is None  # expired for everyone, as ever
+    assert keys.verified.recent(key) is None
+    assert keys.authenticate(key) == record  # and looked up as ever
+    assert keys.verified.recent(key) == record

@@ -60,6 +60,37 @@ def test_servers_racing_for_one_bucket_spend_exactly_its_requests(engine: Engine
     assert all(wait > 0 for wait in waits if wait)
 
 
+def test_requests_counted_together_spend_the_bucket_in_order(engine: Engine) -> None:
+    clock = Clock()
+    limits = LimitStore(engine, clock=clock)
+    key = KeyStore(engine).create("caller")[0].id
+    assert limits.take_up_to(key, Action.READ, 5, 3) == (3, pytest.approx(-12.0))
+    assert limits.take_up_to(key, Action.READ, 5, 4) == (2, pytest.approx(12.0))  # 2 of 4
+    assert limits.take_up_to(key, Action.READ, 5, 2) == (0, pytest.approx(12.0))  # none spent
+    clock.now += 24  # two more have come back
+    assert limits.take_up_to(key, Action.READ, 5, 3) == (2, pytest.approx(12.0))
+    assert limits.take(key, Action.READ, 5) == pytest.approx(12.0)  # one at a time agrees
+    clock.now += 12
+    assert limits.take(key, Action.READ, 5) == 0.0
+
+
+def test_servers_counting_batches_spend_exactly_the_bucket(engine: Engine) -> None:
+    clock = Clock()
+    key = KeyStore(engine).create("caller")[0].id
+    servers = [
+        LimitStore(open_database(str(engine.url), upgrade=False), clock=clock) for _ in range(4)
+    ]
+
+    def take(attempt: int) -> int:
+        granted, _ = servers[attempt % len(servers)].take_up_to(
+            key, Action.READ, 7, 1 + attempt % 3
+        )
+        return granted
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert sum(pool.map(take, range(24))) == 7
+
+
 def test_a_key_carries_its_own_limits_and_defaults_fill_the_rest(engine: Engine) -> None:
     keys = KeyStore(engine)
     record, secret = keys.create("limited")

@@ -22,6 +22,7 @@ from conch.api import (
 from conch.api.auth_limits import FailedAuthLimit
 from conch.api.limits import BodyLimitMiddleware
 from conch.api.observability import HttpMetrics, HttpMetricsMiddleware
+from conch.api.read_counts import ReadCounter
 from conch.api.responses import JSONAnswer
 from conch.api.routing import include, wrong_method
 from conch.api.tracing import TraceIdMiddleware
@@ -47,6 +48,7 @@ def create_app(services: Services) -> FastAPI:
     )
     app.state.services = services
     app.state.failed_auth = FailedAuthLimit.from_settings(services.settings)
+    app.state.read_counter = ReadCounter(services.quotas)
     app.state.dialect_paths = []
     app.add_exception_handler(405, wrong_method)
     app.add_middleware(BodyLimitMiddleware, limit=services.settings.max_request_bytes)

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from conch.api.auth import Credentials, Installation, services
 from conch.api.files import video_urls
-from conch.api.responses import JSONAnswer
+from conch.api.responses import JSONAnswer, model_answer
 from conch.api.routing import TASK_REFERENCE, WRONG_METHOD, dialect_route, error_responses
 from conch.api.tracing import trace_id
 from conch.domain.errors import ConchError, Unauthorized
@@ -121,7 +121,7 @@ def router() -> APIRouter:
     @routes.get(
         wire.TASK_PATH, response_model=TaskAnswer | ErrorAnswer, dependencies=[TOKEN_HEADER]
     )
-    def get_task(
+    async def get_task(
         request: Request,
         unique_id: Annotated[
             str,
@@ -129,11 +129,12 @@ def router() -> APIRouter:
         ],
         owner: TokenOwner,
         found: Installation,
-    ) -> TaskAnswer:
+    ) -> Response:
         """One task."""
+        # A status poll, as MiniMax's query: the read inline, the answer from its model.
         task = found.tasks.find(owner.id, unique_id)
         data = wire.task_object(task, video_urls(request, task))
-        return TaskAnswer(**wire.answered(trace_id(request)), data=data)
+        return model_answer(TaskAnswer(**wire.answered(trace_id(request)), data=data))
 
     @routes.post(
         wire.PAGE_PATH, response_model=PageAnswer | ErrorAnswer, dependencies=[TOKEN_HEADER]

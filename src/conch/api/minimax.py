@@ -13,7 +13,7 @@ from conch import cancellation
 from conch.api.auth import Installation, Owner, Submitter
 from conch.api.files import download_url
 from conch.api.ranges import stored_file_response
-from conch.api.responses import JSONAnswer
+from conch.api.responses import JSONAnswer, model_answer
 from conch.api.routing import (
     ID_DIGITS,
     TASK_REFERENCE,
@@ -96,7 +96,7 @@ def router(tag: str = "MiniMax") -> APIRouter:
         # The hot path: one indexed read, inline (a thread's round trip costs more), and the
         # answer written straight from its typed model.
         answer = wire.query_answer(found.tasks.find(owner.id, task_id))
-        return JSONAnswer(answer.model_dump(exclude_none=True))
+        return model_answer(answer, exclude_none=True)
 
     @routes.get(wire.RETRIEVE_PATH, response_model=RetrieveAnswer | ErrorAnswer)
     def retrieve(

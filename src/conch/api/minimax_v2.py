@@ -12,7 +12,7 @@ from conch import cancellation
 from conch.api.auth import Installation, Owner, Submitter
 from conch.api.files import video_urls
 from conch.api.native import HTTP_STATUS
-from conch.api.responses import JSONAnswer
+from conch.api.responses import JSONAnswer, model_answer
 from conch.api.routing import (
     TASK_REFERENCE,
     WRONG_METHOD,
@@ -67,11 +67,13 @@ def router() -> APIRouter:
         return CreateAnswer(task_id=task.task_id, base_resp=OK)
 
     @routes.get(wire.QUERY_PATH, response_model=QueryAnswer)
-    def query(
+    async def query(
         request: Request, task_id: Annotated[str, TASK_ID], owner: Owner, found: Installation
-    ) -> QueryAnswer:
+    ) -> Response:
         """A task, with a fresh link to its video at ``content.url`` once it succeeded."""
-        return QueryAnswer(task=_object(request, found.tasks.find(owner.id, task_id)), base_resp=OK)
+        # A status poll, as MiniMax's v1 query: the read inline, the answer from its model.
+        task = found.tasks.find(owner.id, task_id)
+        return model_answer(QueryAnswer(task=_object(request, task), base_resp=OK))
 
     @routes.get(wire.LIST_PATH, response_model=ListAnswer)
     def list_tasks(

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from conch.api.auth import Installation, Owner, Submitter
 from conch.api.files import video_urls
-from conch.api.responses import JSONAnswer
+from conch.api.responses import JSONAnswer, model_answer
 from conch.api.routing import (
     TASK_REFERENCE,
     WRONG_METHOD,
@@ -57,7 +57,7 @@ def router() -> APIRouter:
         return ModelverseSubmitAnswer(output=output, request_id=trace_id(request))
 
     @routes.get(wire.STATUS_PATH, response_model=StatusAnswer)
-    def task_status(
+    async def task_status(
         request: Request,
         task_id: Annotated[
             str,
@@ -68,9 +68,10 @@ def router() -> APIRouter:
         ],
         owner: Owner,
         found: Installation,
-    ) -> StatusAnswer:
+    ) -> Response:
         """A task's status; fresh signed links to the video once it succeeded."""
+        # A status poll, as MiniMax's query: the read inline, the answer from its model.
         task = found.tasks.find(owner.id, task_id)
-        return wire.status_answer(task, video_urls(request, task), trace_id(request))
+        return model_answer(wire.status_answer(task, video_urls(request, task), trace_id(request)))
 
     return routes

@@ -17,7 +17,7 @@ from conch import cancellation
 from conch.api.auth import Installation, Owner, Submitter
 from conch.api.forms import CreateForm, read_create
 from conch.api.ranges import stored_file_response
-from conch.api.responses import JSONAnswer
+from conch.api.responses import JSONAnswer, model_answer
 from conch.api.routing import (
     ID_DIGITS,
     TASK_REFERENCE,
@@ -178,11 +178,12 @@ def router() -> APIRouter:
         return wire.video_list(list(page[:limit]), more=len(page) > limit)
 
     @routes.get(wire.VIDEO_PATH, response_model=Video)
-    def retrieve_video(
+    async def retrieve_video(
         video_id: Annotated[str, VIDEO_ID], owner: Owner, found: Installation
-    ) -> Video:
+    ) -> Response:
         """One video's status."""
-        return wire.video(_task(found, owner, video_id))
+        # A status poll, as MiniMax's query: the read inline, the answer from its model.
+        return model_answer(wire.video(_task(found, owner, video_id)))
 
     @routes.delete(wire.VIDEO_PATH, response_model=VideoDeleted)
     def delete_video(

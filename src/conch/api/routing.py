@@ -26,6 +26,7 @@ from conch.api.auth import Credentials
 from conch.api.auth_limits import FailedAuthLimit
 from conch.api.json_body import read_as_json
 from conch.api.limits import declared_too_large
+from conch.api.read_counts import ReadCounter
 from conch.domain.errors import (
     ConchError,
     Internal,
@@ -97,9 +98,8 @@ async def _answer(
 
 async def _count_read(request: Request, owner: ApiKey) -> None:
     """Hold the caller to its reads a minute (no I/O for a key without that limit)."""
-    quotas = request.app.state.services.quotas
-    if quotas.read_rpm(owner) is not None:
-        await run_in_threadpool(quotas.check_read, owner)
+    counter: ReadCounter = request.app.state.read_counter
+    await counter.count(owner)
 
 
 def _credentials(dependant: Dependant) -> Credentials | None:

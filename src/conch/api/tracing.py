@@ -3,15 +3,15 @@
 
 from __future__ import annotations
 
-import uuid
+import os
 
-from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from conch.logs import bind_trace
 
 TRACE_HEADER = "Trace-Id"
+_TRACE_KEY = TRACE_HEADER.lower().encode("latin-1")
 
 
 class TraceIdMiddleware:
@@ -25,13 +25,14 @@ class TraceIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        trace_id = uuid.uuid4().hex
+        trace_id = os.urandom(16).hex()  # 128 random bits, as a uuid4's hex (and cheaper)
         scope.setdefault("state", {})["trace_id"] = trace_id
         bind_trace(trace_id)  # this request's own task: its context ends with it
+        header = (_TRACE_KEY, trace_id.encode())
 
         async def send_with_trace(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message).append(TRACE_HEADER, trace_id)
+                message["headers"] = [*message.get("headers", ()), header]
             await send(message)
 
         await self.app(scope, receive, send_with_trace)

@@ -9,9 +9,11 @@ SQLite is shared by the API process and every runner process, so it runs in WAL 
 timeout. A transaction that may write starts with ``BEGIN IMMEDIATE``: it takes the write
 lock up front instead of failing when it upgrades from reading. A transaction that only
 reads (:func:`reader`) starts with a plain ``BEGIN``: in WAL mode it reads a snapshot
-without waiting for any writer. ``synchronous = FULL``: a task acknowledged to its caller
-survives a power cut, not only a crash of conch. The database holds the keys' signing
-secrets, so its file (and its ``-wal`` and ``-shm``) is readable by its owner only (0600).
+without waiting for any writer. The hottest reads, one statement each (a task's status
+poll), skip SQLAlchemy's execution machinery altogether (:class:`PreparedRead`).
+``synchronous = FULL``: a task acknowledged to its caller survives a power cut, not only a
+crash of conch. The database holds the keys' signing secrets, so its file (and its ``-wal``
+and ``-shm``) is readable by its owner only (0600).
 
 A write that fails because the disk (or PostgreSQL's) is full raises
 :class:`~conch.domain.errors.Internal` saying so, which every dialect renders as its
@@ -28,6 +30,8 @@ from __future__ import annotations
 import logging
 import os
 import weakref
+from collections import namedtuple
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +39,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, make_url
+from sqlalchemy import Connection, Engine, Select, create_engine, event, inspect, make_url
 from sqlalchemy.engine import ExceptionContext
 
 from conch.domain.errors import Internal
@@ -91,6 +95,69 @@ def reader(engine: Engine) -> Engine:
     """``engine`` for transactions that only read: a plain ``BEGIN`` on SQLite, so that a
     reader never queues for the write lock. Keep one (stores make theirs once)."""
     return engine.execution_options(**{READ_ONLY: True})
+
+
+class PreparedRead:
+    """One SELECT, compiled once for ``engine``'s database and run straight on a pooled
+    DBAPI connection: for the reads every status poll makes.
+
+    SQLAlchemy's execution path (a Connection, its transaction, events, a Result) costs
+    several times what the database spends on an indexed read. A single statement needs no
+    explicit transaction: it reads one consistent snapshot on its own (SQLite in autocommit
+    mode, as conch's connections are; PostgreSQL's implicit transaction, ended by the pool
+    when the connection goes back). Rows come back as named tuples with each column's
+    SQLAlchemy result processing applied (a JSON column is decoded), as ``Connection.execute``
+    would; parameters are passed as they are, so only types the driver takes unprocessed
+    may be bound (checked here, once).
+    """
+
+    def __init__(self, engine: Engine, statement: Select[Any]) -> None:
+        self.engine = engine
+        dialect = engine.dialect
+        compiled = statement.compile(dialect=dialect)
+        for bind in compiled.binds.values():
+            if bind.type.dialect_impl(dialect).bind_processor(dialect) is not None:
+                raise ValueError(f"parameter {bind.key} needs processing; use the engine")
+        self.sql = str(compiled)
+        self.positions = compiled.positiontup if compiled.positional else None
+        self.columns = list(statement.selected_columns)
+        self.row_type = namedtuple("Row", [column.key for column in self.columns])  # type: ignore[misc]
+        self._processors: list[tuple[int, Callable[[Any], Any]]] | None = None
+
+    def one_or_none(self, params: Mapping[str, Any]) -> Any | None:
+        """The statement's one row for ``params`` (a named tuple), or None."""
+        values = tuple(params[name] for name in self.positions) if self.positions else params
+        connection = self.engine.raw_connection()  # the pool's: checked out, pinged, returned
+        try:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(self.sql, values)
+                found = cursor.fetchone()
+                processors = self._processors
+                if processors is None:
+                    processors = self._processors_for(cursor.description)
+            finally:
+                cursor.close()
+        finally:
+            connection.close()
+        if found is None:
+            return None
+        row = list(found)
+        for index, process in processors:
+            row[index] = process(row[index])
+        return self.row_type(*row)
+
+    def _processors_for(self, description: Any) -> list[tuple[int, Callable[[Any], Any]]]:
+        """Each column's result processing, given the driver's type codes (kept: a
+        statement's columns keep their types)."""
+        dialect = self.engine.dialect
+        processors: list[tuple[int, Callable[[Any], Any]]] = []
+        for index, (column, described) in enumerate(zip(self.columns, description, strict=True)):
+            process = column.type.dialect_impl(dialect).result_processor(dialect, described[1])
+            if process is not None:
+                processors.append((index, process))
+        self._processors = processors
+        return processors
 
 
 def _sqlite_engine(url: str, pool: dict[str, int]) -> Engine:

@@ -4,8 +4,10 @@ A key is shown once, when created; the table keeps only its SHA-256 (a key carri
 random bits, so a fast hash is enough) and a short prefix to recognise it by.
 
 A key once verified is trusted for :data:`VERIFIED_KEY_TTL` seconds without hashing it or
-asking the database again (:class:`VerifiedKeys`): a busy caller costs one lookup a
-second, and a revocation, made by any process, takes effect within that second.
+asking the database again (:class:`VerifiedKeys`), and a revocation, made by any process,
+takes effect within that second. A busy caller's key is looked up again halfway through, by
+one of its requests while the others go on trusting it: its requests never all find it
+expired at once, and none waits for the lookup but that one.
 """
 
 from __future__ import annotations
@@ -59,7 +61,8 @@ def hash_key(key: str) -> str:
 
 
 class VerifiedKeys:
-    """Keys verified lately, each trusted for ``ttl`` seconds of ``clock``.
+    """Keys verified lately, each trusted for ``ttl`` seconds of ``clock``, and due for a
+    fresh look after half of them.
 
     Only accepted keys are kept: an unknown or revoked key is looked up every time.
     """
@@ -75,13 +78,30 @@ class VerifiedKeys:
         self.kept = kept
         self.clock = clock
         self._trusted: dict[str, tuple[float, ApiKey]] = {}
+        self._refreshing: set[str] = set()
         self._lock = threading.Lock()
 
     def get(self, key: str) -> ApiKey | None:
-        """The record ``key`` was verified as, while it is still trusted."""
+        """The record ``key`` was verified as, while it is still trusted and nobody is
+        looking it up again."""
         found = self._trusted.get(key)
-        if found is None or self.clock() >= found[0]:
+        if found is None or self.clock() >= found[0] or key in self._refreshing:
             return None
+        return found[1]
+
+    def recent(self, key: str) -> ApiKey | None:
+        """The record ``key`` was verified as, while it is still trusted; but None for the
+        first caller after it is due for a fresh look, who is to look it up again (through
+        :meth:`KeyStore.authenticate`) while every other caller goes on trusting it."""
+        found = self._trusted.get(key)
+        now = self.clock()
+        if found is None or now >= found[0]:
+            return None
+        if now >= found[0] - self.ttl / 2 and key not in self._refreshing:
+            with self._lock:
+                if key not in self._refreshing:  # this caller is the first: it looks
+                    self._refreshing.add(key)
+                    return None
         return found[1]
 
     def trust(self, key: str, record: ApiKey) -> None:
@@ -89,8 +109,16 @@ class VerifiedKeys:
         with self._lock:
             self._trusted.pop(key, None)  # re-inserted last: the dict keeps insertion order
             self._trusted[key] = (self.clock() + self.ttl, record)
+            self._refreshing.discard(key)
             while len(self._trusted) > self.kept:
-                del self._trusted[next(iter(self._trusted))]
+                self._refreshing.discard(oldest := next(iter(self._trusted)))
+                del self._trusted[oldest]
+
+    def refused(self, key: str) -> None:
+        """``key`` was just looked up and refused (revoked, or unknown): stop trusting it."""
+        with self._lock:
+            self._trusted.pop(key, None)
+            self._refreshing.discard(key)
 
     def forget(self, key_id: int) -> None:
         """Stop trusting every key of record ``key_id`` (it was revoked here)."""
@@ -98,6 +126,7 @@ class VerifiedKeys:
             for key, (_, record) in list(self._trusted.items()):
                 if record.id == key_id:
                     del self._trusted[key]
+                    self._refreshing.discard(key)
 
 
 class KeyStore:
@@ -135,6 +164,8 @@ class KeyStore:
             return trusted
         with self.reads.begin() as conn:
             row = conn.execute(_KEY_BY_HASH, {"key_hash": hash_key(key)}).one_or_none()
+        if row is None or row.revoked_at is not None:
+            self.verified.refused(key)
         if row is None:
             raise InvalidApiKey("the API key is not valid; check the key you sent")
         if row.revoked_at is not None:

@@ -4,9 +4,10 @@ that every API server process shares them.
 Rates are a token bucket per key and action, kept as one number by the generic cell rate
 algorithm (GCRA): ``arrival``, the time at which the bucket would be full again. A limit of
 ``rpm`` requests a minute lets a burst of ``rpm`` through at once, then one every
-``60 / rpm`` seconds. Taking a token is one conditional ``UPDATE``: PostgreSQL re-checks its
-condition against a row another transaction just changed, and SQLite's writers take turns,
-so two servers can never both spend the last token.
+``60 / rpm`` seconds. Requests that arrive together may be counted together: one
+transaction locks the key's bucket (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's
+writers take turns), spends as many of them as it holds, in order, and refuses the rest, so
+two servers can never both spend the last token.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from sqlalchemy import Connection, Engine, and_, bindparam, case, delete, insert, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from conch.store.tables import key_limits, rate_limits
@@ -56,15 +57,9 @@ def effective(own: int | None, default: int | None) -> int | None:
 NO_LIMITS = KeyLimits()
 """A key that sets no limits of its own."""
 
-_ARRIVAL = rate_limits.c.arrival
-_FROM = case((bindparam("now") < _ARRIVAL, _ARRIVAL), else_=bindparam("now"))  # the later
 _THIS_BUCKET = and_(rate_limits.c.key_id == bindparam("k"), rate_limits.c.action == bindparam("a"))
-_TAKE = (
-    update(rate_limits)
-    .where(_THIS_BUCKET, _FROM + bindparam("interval") - bindparam("now") <= WINDOW)
-    .values(arrival=_FROM + bindparam("interval"))
-)
-_ARRIVAL_OF = select(_ARRIVAL).where(_THIS_BUCKET)
+_LOCK_BUCKET = select(rate_limits.c.arrival).where(_THIS_BUCKET).with_for_update()
+_SPEND = update(rate_limits).where(_THIS_BUCKET).values(arrival=bindparam("arrival"))
 
 
 class LimitStore:
@@ -84,23 +79,35 @@ class LimitStore:
     def take(self, key_id: int, action: Action, rpm: int) -> float:
         """Spend one of the key's requests for ``action``: 0 when allowed, else the seconds
         until one is."""
+        granted, wait = self.take_up_to(key_id, action, rpm, 1)
+        return 0.0 if granted else wait
+
+    def take_up_to(self, key_id: int, action: Action, rpm: int, count: int) -> tuple[int, float]:
+        """Spend up to ``count`` of the key's requests for ``action``, in one transaction:
+        how many were allowed (the first ones), and the seconds until the next one is."""
         now = self.clock()
-        params = {"k": key_id, "a": action.value, "now": now, "interval": WINDOW / rpm}
+        interval = WINDOW / rpm
+        bucket = {"k": key_id, "a": action.value}
         with self.engine.begin() as conn:
-            if (
-                conn.execute(_TAKE, params).rowcount == 1
-                or self._new_bucket(conn, key_id, action, now + WINDOW / rpm)
-                # the bucket another server made between the two: take from it
-                or conn.execute(_TAKE, params).rowcount == 1
-            ):
-                return 0.0
-            arrival: float = conn.execute(_ARRIVAL_OF, params).scalar_one()
-        return max(arrival, now) + WINDOW / rpm - now - WINDOW
+            arrival = self._locked_arrival(conn, key_id, action, now)
+            granted = 0
+            while granted < count and arrival + interval - now <= WINDOW:
+                arrival += interval
+                granted += 1
+            if granted:
+                conn.execute(_SPEND, {**bucket, "arrival": arrival})
+        return granted, arrival + interval - now - WINDOW
 
     @staticmethod
-    def _new_bucket(conn: Connection, key_id: int, action: Action, arrival: float) -> bool:
-        """Make the key's bucket for ``action`` with one request spent; False if it exists."""
-        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-        values = {"key_id": key_id, "action": action.value, "arrival": arrival}
-        statement = dialect.insert(rate_limits).values(values).on_conflict_do_nothing()
-        return conn.execute(statement.returning(rate_limits.c.key_id)).first() is not None
+    def _locked_arrival(conn: Connection, key_id: int, action: Action, now: float) -> float:
+        """When the key's bucket for ``action`` is full again (not before ``now``), its row
+        locked until the transaction ends; a missing bucket is made full."""
+        bucket = {"k": key_id, "a": action.value}
+        arrival: float | None = conn.execute(_LOCK_BUCKET, bucket).scalar()
+        if arrival is None:
+            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            values = {"key_id": key_id, "action": action.value, "arrival": now}
+            conn.execute(dialect.insert(rate_limits).values(values).on_conflict_do_nothing())
+            # made here, or by another server between the two: lock it either way
+            arrival = conn.execute(_LOCK_BUCKET, bucket).scalar_one()
+        return max(arrival, now)

@@ -33,7 +33,6 @@ from sqlalchemy import (
     Connection,
     Engine,
     Row,
-    Select,
     bindparam,
     delete,
     func,
@@ -47,7 +46,7 @@ from conch.domain.errors import ErrorCode, InvalidParams, NotFound
 from conch.domain.ids import new_id, parse_id
 from conch.domain.request import ImageRole, TaskSpec
 from conch.domain.task import CANCELLED_REASON, StoredImage, Task, TaskOutput, TaskStatus
-from conch.store.db import reader
+from conch.store.db import PreparedRead, reader
 from conch.store.ledger import settle
 from conch.store.pushes import record_push
 from conch.store.tables import files, tasks
@@ -121,6 +120,8 @@ class TaskStore:
         self.created: list[Callable[[Task], None]] = []
         """Called with each new task once its transaction has committed (the announcer
         wakes on it, so a ready task is announced at once rather than at its next look)."""
+        self._by_id = PreparedRead(engine, _OWN_TASK_BY_ID)
+        self._by_uuid = PreparedRead(engine, _OWN_TASK_BY_UUID)
 
     # -- callers ------------------------------------------------------------------------
 
@@ -171,7 +172,7 @@ class TaskStore:
 
     def get(self, owner_id: int, task_id: int) -> Task:
         """The caller's task ``task_id``; NotFound for anyone else's."""
-        return self._one(_OWN_TASK_BY_ID, owner_id, task_id, str(task_id))
+        return self._one(self._by_id, owner_id, task_id, str(task_id))
 
     def find(self, owner_id: int, reference: str) -> Task:
         """A task by its numeric id or its uuid, whichever ``reference`` is."""
@@ -181,7 +182,7 @@ class TaskStore:
         task_id = parse_id(reference)
         if task_id is not None:
             return self.get(owner_id, task_id)
-        return self._one(_OWN_TASK_BY_UUID, owner_id, reference, reference)
+        return self._one(self._by_uuid, owner_id, reference, reference)
 
     def latest(self, owner_id: int | None, *, limit: int, before: int | None = None) -> list[Task]:
         """Up to ``limit`` tasks, newest first, older than task ``before`` when it is given.
@@ -523,9 +524,8 @@ class TaskStore:
 
     # -- internals ----------------------------------------------------------------------
 
-    def _one(self, query: Select[Any], owner_id: int, reference: object, shown: str) -> Task:
-        with self.reads.begin() as conn:
-            row = conn.execute(query, {"owner_id": owner_id, "reference": reference}).one_or_none()
+    def _one(self, query: PreparedRead, owner_id: int, reference: object, shown: str) -> Task:
+        row = query.one_or_none({"owner_id": owner_id, "reference": reference})
         if row is None:
             raise NotFound(f"no task {shown} for this API key", field="task_id")
         return _task(row)
