@@ -42,8 +42,8 @@ test-deps:
 	@command -v redis-server >/dev/null || { apt-get update -qq && apt-get install -y -qq redis-server; }
 
 # Both cores (up to 4 elsewhere), a test file per worker so that a module's shared server
-# starts once; `PYTEST_ARGS=-n0` runs it in one process.
-PYTEST_ARGS ?= -n auto --maxprocesses=4 --dist loadfile
+# starts once, and the slowest tests named at the end; `PYTEST_ARGS=-n0` runs it in one process.
+PYTEST_ARGS ?= -n auto --maxprocesses=4 --dist loadfile --durations=20
 test: $(VENV)/.test-installed test-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 

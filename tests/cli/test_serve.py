@@ -74,7 +74,7 @@ def test_stopping_gives_a_running_task_back_untouched(tmp_path: Path) -> None:
             "model": "MiniMax-Hailuo-02",
             "first_frame_image": files.put("/a.jpg", encode(clip_frame(0))),
             "last_frame_image": files.put("/b.jpg", encode(clip_frame(50))),
-            "resolution": "1080P",
+            "resolution": "768P",  # seconds of rendering: long enough to stop in the middle
         }
         task_id = client.post("/v1/video_generation", json=body).json()["task_id"]
         store, owner = task_store(server.data_dir), owner_id(server.data_dir, key)
