@@ -4,8 +4,8 @@ other conches (docs/relay.md).
     upstreams.py  the configured upstreams: kinds, dialects, credentials, start-up checks
     calls.py      the record of each create (intent, upstream id, outcome) and its states
     transport.py  the SDK's flows performed through the outbound guard, with byte caps
-    request.py    a stored task as the request sent upstream
-    create.py     create exactly once; fail over only when a create surely did not happen
+    create.py     create exactly once (the request: media/resend.py); fail over only when
+                  a create surely did not happen
     resolve.py    find an unconfirmed create in the upstream's task list
     follow.py     poll with backoff and jitter, to a deadline
     rehost.py     download the video (streamed, capped, resumed) and check its header

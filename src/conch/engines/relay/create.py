@@ -35,8 +35,8 @@ from conch.engines.relay.outcomes import (
     callers_error,
     operator_reason,
 )
-from conch.engines.relay.request import upstream_request
 from conch.engines.relay.resolve import resolve
+from conch.media.resend import stored_request
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def _create(
     call = parts.calls.intend(task.id, fence, task.attempts, upstream.name, dialect, model)
     if call is None:
         raise ClaimGone(f"task {task.id} was taken before its create was sent")
-    request = upstream_request(task, parts.media, model)
+    request = stored_request(task, parts.media, model=model)
     terms = upstream.endpoint.terms
     try:
         upstream_id = upstream.session.run(

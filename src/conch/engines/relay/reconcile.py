@@ -27,8 +27,8 @@ from conch.engines.relay.calls import CallState, RelayCall
 from conch.engines.relay.cancel import cancel_upstream
 from conch.engines.relay.context import Relaying
 from conch.engines.relay.rehost import rehost
-from conch.engines.relay.request import upstream_request
 from conch.engines.relay.resolve import look
+from conch.media.resend import stored_request
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,7 @@ def reconcile(parts: Relaying, call: RelayCall, task: Task) -> CallState:
 
 def _look_for(parts: Relaying, call: RelayCall, task: Task) -> CallState:
     upstream = parts.upstream(call.upstream)
-    request = upstream_request(task, parts.media, call.upstream_model)
+    request = stored_request(task, parts.media, model=call.upstream_model)
     try:
         found = look(parts, upstream, call, request, _no_pause)
     except Unsupported:

@@ -25,8 +25,8 @@ from conch.domain.task import Task
 from conch.engines.relay.calls import CallState, RelayCall
 from conch.engines.relay.context import Hooks, Relaying, Upstream
 from conch.engines.relay.outcomes import RelayGaveUp
-from conch.engines.relay.request import upstream_request
 from conch.engines.relay.transport import Pause
+from conch.media.resend import stored_request
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ LOOKS = Backoff(first=1.0, factor=2.0, ceiling=8.0, jitter=0.1)
 def resolve(parts: Relaying, task: Task, call: RelayCall, hooks: Hooks) -> RelayCall:
     """The call, accepted, once its task is found upstream; RelayGaveUp when it cannot be."""
     upstream = parts.upstream(call.upstream)
-    request = upstream_request(task, parts.media, call.upstream_model)
+    request = stored_request(task, parts.media, model=call.upstream_model)
     give_up_at = parts.now() + upstream.endpoint.terms.resolve_window
     delays = LOOKS.delays()
     while True:
