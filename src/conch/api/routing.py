@@ -15,7 +15,6 @@ from typing import Any, get_type_hints
 from fastapi import APIRouter, FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.dependencies.models import Dependant
-from fastapi.dependencies.utils import get_missing_field_error
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
@@ -127,7 +126,7 @@ class _Plain:
                 field.alias
             )
             if given is None:
-                missing.append(get_missing_field_error(loc=(where, field.alias)))
+                missing.append(_missing(where, field.alias))
             else:
                 values[field.name] = given
         if missing:
@@ -198,6 +197,11 @@ def _plain(dependant: Dependant) -> _Plain | None:
         else:
             return None
     return _Plain(params, owner, services, dependant.request_param_name)
+
+
+def _missing(where: str, name: str) -> dict[str, Any]:
+    """The error FastAPI reports for a missing required parameter."""
+    return {"type": "missing", "loc": (where, name), "msg": "Field required", "input": None}
 
 
 def _declares_only(call: Any) -> bool:

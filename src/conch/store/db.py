@@ -129,7 +129,7 @@ class PreparedRead:
         self.positions = compiled.positiontup if compiled.positional else None
         self.columns = list(statement.selected_columns)
         self.row_type = namedtuple("Row", [column.key for column in self.columns])  # type: ignore[misc]
-        unknown = self.deferred - set(self.row_type._fields)
+        unknown = self.deferred - {column.key for column in self.columns}
         if unknown:
             raise ValueError(f"no column {sorted(unknown)} to defer")
         self._processors: list[tuple[int, Callable[[Any], Any]]] | None = None
