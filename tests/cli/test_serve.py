@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
@@ -10,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from conch.cli.serve import GC_YOUNG_THRESHOLD, settle_garbage_collector
 from conch.config import Settings
 from conch.domain.task import TaskStatus
 from conch.runner.inprocess import LOCAL_OWNER
@@ -93,3 +95,14 @@ def test_a_local_generate_key_does_not_hide_the_first_key(tmp_path: Path) -> Non
     Services.open(Settings(data_dir=tmp_path)).keys.create(LOCAL_OWNER)
     with LiveConch(tmp_path, SERVER_ENV) as server:
         assert len(set(re.findall(r"sk-conch-[\w-]+", server.log()))) == 1, server.log()
+
+
+def test_start_up_objects_are_frozen_out_of_the_garbage_collector() -> None:
+    threshold = gc.get_threshold()
+    try:
+        settle_garbage_collector()
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == (GC_YOUNG_THRESHOLD, *threshold[1:])
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)

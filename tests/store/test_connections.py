@@ -167,3 +167,21 @@ def test_a_prepared_read_returns_its_connection_to_the_pool(database_url: str) -
         store.get(owner + 1, task_id)
     assert len(opened) == 0 and engine.pool.checkedout() == 0  # type: ignore[attr-defined]
     engine.dispose()
+
+
+def test_a_prepared_read_leaves_deferred_columns_for_later(database_url: str) -> None:
+    engine = open_database(database_url)
+    store = TaskStore(engine)
+    owner = KeyStore(engine).create("owner")[0].id
+    task_id = add_task(store, owner)
+    query = select(tasks).where(tasks.c.owner_id == bindparam("o"), tasks.c.id == bindparam("t"))
+    prepared = PreparedRead(engine, query, deferred=["spec"])
+    found = prepared.one_or_none({"o": owner, "t": task_id})
+    with engine.connect() as conn:
+        expected = conn.execute(query, {"o": owner, "t": task_id}).one()
+    assert found.inputs == expected.inputs  # not deferred: processed as ever
+    assert prepared.processed("spec", found.spec) == expected.spec
+    assert prepared.processed("inputs", found.inputs) == expected.inputs
+    with pytest.raises(ValueError, match="nonesuch"):
+        PreparedRead(engine, query, deferred=["nonesuch"])
+    engine.dispose()

@@ -11,7 +11,9 @@ from sqlalchemy import Connection, select
 
 from conch.domain.errors import NotFound
 from conch.domain.ids import new_id
-from conch.domain.task import Task, TaskStatus
+from conch.domain.request import ImageRole
+from conch.domain.task import StoredImage, Task, TaskStatus
+from conch.store import tasks as task_table
 from conch.store.db import open_database
 from conch.store.keys import KeyStore
 from conch.store.tables import files
@@ -265,3 +267,36 @@ def test_only_the_moves_the_domain_allows_are_written(store: TaskStore, owner: i
     assert TaskStatus.PREPARING not in TaskStatus.PREPARING.sources
     assert TaskStatus.PROCESSING.sources == {TaskStatus.PREPARING}
     assert store.succeed(claim, output()) is not None
+
+
+def test_a_polled_task_decodes_its_spec_and_inputs_once(
+    store: TaskStore, owner: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    image = StoredImage(key="inputs/a.jpg", format="jpeg", width=640, height=360)
+    created = store.create(
+        task_id=new_id(),
+        owner_id=owner,
+        dialect="minimax",
+        spec=text_spec("a lighthouse"),
+        inputs={ImageRole.FIRST_FRAME: image},
+    )
+    first = store.get(owner, created.id)
+    assert first == created
+    decoded: list[object] = []
+    real = task_table._fixed
+    monkeypatch.setattr(task_table, "_fixed", lambda *a: decoded.append(a) or real(*a))
+    second = store.find(owner, created.uuid)
+    assert second == created and decoded == []  # kept from the first poll
+    assert second.inputs is not first.inputs  # each task its own dict
+    assert store.latest(owner, limit=1) == [created]  # other reads decode as before
+    assert len(decoded) == 1
+
+
+def test_polled_tasks_kept_decoded_are_bounded(
+    store: TaskStore, owner: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(task_table, "DECODED_KEPT", 2)
+    made = [add_task(store, owner) for _ in range(3)]
+    for task in made:
+        assert store.get(owner, task.id) == task
+    assert list(store._decoded) == [task.id for task in made[1:]]

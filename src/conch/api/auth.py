@@ -59,7 +59,7 @@ def recent_api_key_owner(request: Request) -> ApiKey | None:
     return None if key is None else services(request).keys.verified.recent(key)
 
 
-async def _installation(request: Request) -> Services:
+async def installation(request: Request) -> Services:
     # async: FastAPI runs a plain function dependency on a worker thread, a round trip
     # that costs more than the lookup itself
     return services(request)
@@ -95,5 +95,5 @@ Submitter = Annotated[
 ]
 """A route parameter: the authenticated caller's key, on a route that submits a task."""
 
-Installation = Annotated[Services, Depends(_installation)]
+Installation = Annotated[Services, Depends(installation)]
 """A route parameter: the installation's services."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
@@ -24,6 +24,7 @@ from starlette.routing import compile_path
 
 from conch.api.auth import Credentials
 from conch.api.auth_limits import FailedAuthLimit
+from conch.api.direct import Handler, direct_handler
 from conch.api.json_body import read_as_json
 from conch.api.limits import declared_too_large
 from conch.api.read_counts import ReadCounter
@@ -43,8 +44,6 @@ log = logging.getLogger(__name__)
 ErrorRenderer = Callable[[ConchError, Request], Response]
 """A dialect's way of answering with an error."""
 
-Handler = Callable[[Request], Coroutine[Any, Any, Response]]
-
 
 def dialect_route(render_error: ErrorRenderer) -> type[APIRoute]:
     """An APIRoute class whose routes answer every failure through ``render_error``, and
@@ -56,6 +55,7 @@ def dialect_route(render_error: ErrorRenderer) -> type[APIRoute]:
         def get_route_handler(self) -> Handler:
             handler = super().get_route_handler()
             credentials = _credentials(self.dependant)
+            handler = direct_handler(self, handler) or handler
             reads_body = self.body_field is not None
 
             async def handle(request: Request) -> Response:

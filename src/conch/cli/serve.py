@@ -3,6 +3,7 @@ process tree."""
 
 from __future__ import annotations
 
+import gc
 import logging
 from pathlib import Path
 
@@ -56,6 +57,7 @@ def serve(host: str | None, port: int | None, data_dir: Path | None, workers: in
     announcer = _announcer(services)
     try:
         server = uvicorn.Server(server_config(create_app(services), settings))
+        settle_garbage_collector()
         server.run()
     finally:
         if announcer is not None:
@@ -64,6 +66,27 @@ def serve(host: str | None, port: int | None, data_dir: Path | None, workers: in
         pool.stop()
         services.close()
         forget_runner_metrics()
+
+
+GC_YOUNG_THRESHOLD = 5_000
+"""Allocations between two young collections (CPython's default, 700, collects several
+times a request)."""
+
+
+def settle_garbage_collector() -> None:
+    """Keep the garbage collector off what start-up built, before serving.
+
+    Everything imported and built so far (modules, the app, its routes and models) lives as
+    long as the process: collect it once, then freeze it, so that no later collection walks
+    it again. A full collection took about 80 ms with it (172,000 objects) and under 1 ms
+    without, a stall every request in flight waits for. The young generation is collected a
+    little less often too: each request allocates a few hundred objects, nearly all freed by
+    reference counting.
+    """
+    gc.collect()
+    gc.freeze()
+    _, middle, oldest = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, middle, oldest)
 
 
 def _announcer(services: Services) -> Announcer | None:

@@ -31,7 +31,7 @@ import logging
 import os
 import weakref
 from collections import namedtuple
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -109,10 +109,17 @@ class PreparedRead:
     SQLAlchemy result processing applied (a JSON column is decoded), as ``Connection.execute``
     would; parameters are passed as they are, so only types the driver takes unprocessed
     may be bound (checked here, once).
+
+    The columns named in ``deferred`` come back as the driver gives them, unprocessed:
+    :meth:`processed` applies their processing when the caller needs it (a column that
+    never changes, already decoded once and kept, is not decoded again on every read).
     """
 
-    def __init__(self, engine: Engine, statement: Select[Any]) -> None:
+    def __init__(
+        self, engine: Engine, statement: Select[Any], *, deferred: Collection[str] = ()
+    ) -> None:
         self.engine = engine
+        self.deferred = frozenset(deferred)
         dialect = engine.dialect
         compiled = statement.compile(dialect=dialect)
         for bind in compiled.binds.values():
@@ -122,7 +129,11 @@ class PreparedRead:
         self.positions = compiled.positiontup if compiled.positional else None
         self.columns = list(statement.selected_columns)
         self.row_type = namedtuple("Row", [column.key for column in self.columns])  # type: ignore[misc]
+        unknown = self.deferred - {column.key for column in self.columns}
+        if unknown:
+            raise ValueError(f"no column {sorted(unknown)} to defer")
         self._processors: list[tuple[int, Callable[[Any], Any]]] | None = None
+        self._deferred_processors: dict[str, Callable[[Any], Any]] = {}
 
     def one_or_none(self, params: Mapping[str, Any]) -> Any | None:
         """The statement's one row for ``params`` (a named tuple), or None."""
@@ -154,10 +165,20 @@ class PreparedRead:
         processors: list[tuple[int, Callable[[Any], Any]]] = []
         for index, (column, described) in enumerate(zip(self.columns, description, strict=True)):
             process = column.type.dialect_impl(dialect).result_processor(dialect, described[1])
-            if process is not None:
+            if process is None:
+                continue
+            if column.key in self.deferred:
+                self._deferred_processors[column.key] = process
+            else:
                 processors.append((index, process))
         self._processors = processors
         return processors
+
+    def processed(self, column: str, value: Any) -> Any:
+        """``value``, read from the deferred ``column``, with the column's result processing
+        applied (after a read: the processing depends on what the driver described)."""
+        process = self._deferred_processors.get(column)
+        return value if process is None else process(value)
 
 
 def _sqlite_engine(url: str, pool: dict[str, int]) -> Engine:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import threading
 import time
 import uuid
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -62,6 +63,10 @@ _SHOWN = tasks.c.deleted_at.is_(None)
 _OWN_TASK = select(tasks).where(tasks.c.owner_id == bindparam("owner_id"), _SHOWN)
 _OWN_TASK_BY_ID = _OWN_TASK.where(tasks.c.id == bindparam("reference"))
 _OWN_TASK_BY_UUID = _OWN_TASK.where(tasks.c.uuid == bindparam("reference"))
+_FIXED = ("spec", "inputs")
+"""The columns a task is created with and that never change: decoded once a task."""
+DECODED_KEPT = 10_000
+"""Tasks whose decoded spec and inputs the status polls keep; the oldest is dropped first."""
 _OUTPUT_FILENAME = "output_aigc.mp4"
 _OUTPUT_PURPOSE = "video_generation"
 
@@ -120,8 +125,12 @@ class TaskStore:
         self.created: list[Callable[[Task], None]] = []
         """Called with each new task once its transaction has committed (the announcer
         wakes on it, so a ready task is announced at once rather than at its next look)."""
-        self._by_id = PreparedRead(engine, _OWN_TASK_BY_ID)
-        self._by_uuid = PreparedRead(engine, _OWN_TASK_BY_UUID)
+        self._by_id = PreparedRead(engine, _OWN_TASK_BY_ID, deferred=_FIXED)
+        self._by_uuid = PreparedRead(engine, _OWN_TASK_BY_UUID, deferred=_FIXED)
+        # Each polled task's spec and inputs, decoded once: they never change after creation
+        # (both are frozen values; each Task gets its own inputs dict).
+        self._decoded: dict[int, tuple[TaskSpec, dict[ImageRole, StoredImage]]] = {}
+        self._decoded_lock = threading.Lock()
 
     # -- callers ------------------------------------------------------------------------
 
@@ -528,7 +537,17 @@ class TaskStore:
         row = query.one_or_none({"owner_id": owner_id, "reference": reference})
         if row is None:
             raise NotFound(f"no task {shown} for this API key", field="task_id")
-        return _task(row)
+        decoded = self._decoded.get(row.id)
+        if decoded is None:
+            decoded = _fixed(
+                query.processed("spec", row.spec), query.processed("inputs", row.inputs)
+            )
+            with self._decoded_lock:
+                self._decoded[row.id] = decoded
+                while len(self._decoded) > DECODED_KEPT:
+                    del self._decoded[next(iter(self._decoded))]
+        spec, inputs = decoded
+        return _task(row, spec, dict(inputs))
 
     def _fenced(
         self, claim: Claim, values: dict[str, Any], conn: Connection | None = None
@@ -578,7 +597,22 @@ def _requeue(now: float, attempts: int, backoff: float) -> dict[str, Any]:
     }
 
 
-def _task(row: Row[Any]) -> Task:
+def _fixed(
+    spec: Mapping[str, Any], inputs: Mapping[str, Any]
+) -> tuple[TaskSpec, dict[ImageRole, StoredImage]]:
+    """A task's spec and inputs, decoded from their stored JSON."""
+    decoded_inputs = {ImageRole(role): StoredImage(**image) for role, image in inputs.items()}
+    return TaskSpec.from_json(dict(spec)), decoded_inputs
+
+
+def _task(
+    row: Row[Any],
+    spec: TaskSpec | None = None,
+    inputs: dict[ImageRole, StoredImage] | None = None,
+) -> Task:
+    """The task in ``row``; its ``spec`` and ``inputs`` decoded from the row unless given."""
+    if spec is None or inputs is None:
+        spec, inputs = _fixed(row.spec, row.inputs)
     output = (
         TaskOutput(
             row.file_id,
@@ -596,8 +630,8 @@ def _task(row: Row[Any]) -> Task:
         owner_id=row.owner_id,
         dialect=row.dialect,
         status=TaskStatus(row.status),
-        spec=TaskSpec.from_json(row.spec),
-        inputs={ImageRole(role): StoredImage(**image) for role, image in row.inputs.items()},
+        spec=spec,
+        inputs=inputs,
         created_at=row.created_at,
         updated_at=row.updated_at,
         attempts=row.attempts,
