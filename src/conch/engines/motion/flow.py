@@ -7,10 +7,10 @@ pixels at the working size, 12 at three quarters), which hold on where small one
 fast or plain parts. Where they disagree, the spread says the motion is uncertain, and the
 morph softens the picture there rather than draw a sharp edge in the wrong place. On the
 test clip the average of five 8-pixel estimates beat any one of them by 0.3 dB; this mix
-adds 0.07 dB (every pair at gap 8: 31.52 -> 31.59 dB) at about the same cost. Seven members
-(two more at full detail, none at three quarters) scored 31.61 dB for about twice the flow
-time. Variational refinement cost four
-times the time and lost 0.03 dB, so it is off.
+adds 0.07 dB (every pair at gap 8: 31.52 -> 31.59 dB) at about the same cost. A mix of
+seven, whose large-patch member at three quarters size works at full detail and with one
+more small-patch member there, scored 31.61 dB for about twice the flow time. Variational
+refinement cost four times the time and lost 0.03 dB, so it is off.
 """
 
 from __future__ import annotations
