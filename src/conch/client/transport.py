@@ -1,14 +1,16 @@
 """HTTP in the flows' terms: how the clients' httpx clients are made, a :class:`Call` as
-httpx's arguments, and an httpx response as an :class:`Answer`."""
+httpx's arguments, an httpx response as an :class:`Answer`, and a flow driven to its end
+with blocking I/O."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from conch import __version__
-from conch.client.effects import Answer, Call
+from conch.client.effects import Answer, Call, Effect, Fetched, Flow, T
 
 HEADERS = {"User-Agent": f"conch-sdk/{__version__}"}
 TIMEOUT = httpx.Timeout(60.0, connect=10.0)
@@ -43,3 +45,23 @@ def answer_of(response: httpx.Response) -> Answer:
     except ValueError:
         body = None
     return Answer(response.status_code, body, response.text)
+
+
+def drive(flow: Flow[T], perform: Callable[[Effect], Answer | Fetched | None]) -> T:
+    """Perform ``flow``'s effects with ``perform`` until it ends; its result. A transport
+    error is thrown into the flow at the effect that failed, where the flow decides whether
+    to retry; one the flow does not take propagates."""
+    try:
+        effect: Effect = next(flow)
+        while True:
+            try:
+                outcome = perform(effect)
+            except httpx.HTTPError as error:
+                effect = flow.throw(error)
+            else:
+                effect = flow.send(outcome)
+    except StopIteration as done:
+        result: T = done.value
+        return result
+    finally:
+        flow.close()  # a flow left half-way (cancelled, interrupted) cleans up now

@@ -22,7 +22,7 @@ import httpx
 
 from conch.client.download import fetch_headers, open_part, write_plan
 from conch.client.effects import Answer, Call, Effect, Fetch, Fetched, Flow, Sleep, T
-from conch.client.transport import HEADERS
+from conch.client.transport import HEADERS, drive
 from conch.domain.errors import ConchError, ErrorCode
 from conch.net import BadUrl, BlockedAddress, ConnectFailed, OutboundPolicy
 from conch.net.targets import Target, display_url, pin
@@ -121,20 +121,7 @@ class Session:
         """Perform ``flow``'s effects until it ends; its result. A transport error is
         thrown into the flow at the effect that failed, as the SDK's clients do; its
         pauses go to ``pause``; ``timeout`` bounds each of its calls."""
-        try:
-            effect: Effect = next(flow)
-            while True:
-                try:
-                    outcome = self._perform(effect, pause, timeout)
-                except httpx.HTTPError as error:
-                    effect = flow.throw(error)
-                else:
-                    effect = flow.send(outcome)
-        except StopIteration as done:
-            result: T = done.value
-            return result
-        finally:
-            flow.close()
+        return drive(flow, lambda effect: self._perform(effect, pause, timeout))
 
     def _perform(
         self, effect: Effect, pause: Pause, timeout: float | None
