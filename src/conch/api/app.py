@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, FastAPI
 from fastapi_offline import FastAPIOffline
+from starlette.routing import BaseRoute
 
 from conch import __version__
 from conch.api import (
@@ -55,9 +56,19 @@ def create_app(services: Services) -> FastAPI:
     app.state.metrics_registry = registry_for(services.db, services.settings)
     app.add_middleware(HttpMetricsMiddleware, metrics=HttpMetrics(app.state.metrics_registry))
     app.add_middleware(TraceIdMiddleware)
+    docs = list(app.router.routes)  # the API docs: its pages, their files, the schema
     for routes, prefix, documented in _routers():
         include(app, routes, prefix, include_in_schema=documented)
+    _last(app, docs)
     return app
+
+
+def _last(app: FastAPI, routes: list[BaseRoute]) -> None:
+    """Move ``routes`` after every other route of ``app``. A request's path is tried
+    against the routes in turn; the docs are asked for rarely, every API call often. Their
+    paths overlap no other route's, so the order changes what is tried first, not what
+    answers."""
+    app.router.routes[:] = [r for r in app.router.routes if r not in routes] + routes
 
 
 def _routers() -> list[tuple[APIRouter, str, bool]]:

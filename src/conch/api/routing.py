@@ -3,6 +3,7 @@ its own dialect (never FastAPI's ``{"detail": ...}``)."""
 
 from __future__ import annotations
 
+import inspect
 import logging
 import math
 import re
@@ -20,7 +21,6 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import compile_path
 
 from conch.api.auth import Credentials
 from conch.api.auth_limits import FailedAuthLimit
@@ -138,18 +138,56 @@ def error_responses(body: type[BaseModel], *statuses: int) -> dict[int | str, di
     }
 
 
-def include(app: FastAPI, routes: APIRouter, prefix: str = "", **options: Any) -> None:
-    """Include ``routes`` in ``app``, noting which dialect answers on each of their paths."""
-    app.include_router(routes, prefix=prefix, **options)
+def include(
+    app: FastAPI, routes: APIRouter, prefix: str = "", include_in_schema: bool = True
+) -> None:
+    """Serve ``routes`` from ``app`` under ``prefix``, noting which dialect answers on each
+    of their paths.
+
+    Each route is added to the app's own router, as the router's decorators would have made
+    it there, rather than through ``include_router``: FastAPI matches an included router's
+    routes twice per request, through a layer of routing contexts, and that was a tenth of
+    a status poll's cost. Only plain API routes are served this way; a router holding
+    anything else (a mount, a websocket, a lifespan) is refused here.
+    """
+    if routes.on_startup or routes.on_shutdown:
+        raise TypeError("include() serves API routes only, not a router's start-up hooks")
+    for route in routes.routes:
+        if not isinstance(route, APIRoute):
+            raise TypeError(f"include() serves API routes only, not {route!r}")
+        added = _add_copy(app, route, prefix, include_in_schema)
+        _note_dialect_path(app, added)
+
+
+_ROUTE_OPTIONS = tuple(
+    name
+    for name in inspect.signature(APIRoute.__init__).parameters
+    if name not in {"self", "path", "endpoint", "dependency_overrides_provider"}
+)
+"""What an APIRoute was made with, apart from its path, endpoint and override provider:
+each is kept on the route under the same name."""
+
+
+def _add_copy(app: FastAPI, route: APIRoute, prefix: str, include_in_schema: bool) -> APIRoute:
+    """A copy of ``route`` on ``app``'s router, served under ``prefix``."""
+    options = {name: getattr(route, name) for name in _ROUTE_OPTIONS}
+    options["include_in_schema"] = route.include_in_schema and include_in_schema
+    app.router.add_api_route(
+        prefix + route.path, route.endpoint, route_class_override=type(route), **options
+    )
+    added = app.router.routes[-1]
+    assert isinstance(added, APIRoute)
+    return added
+
+
+def _note_dialect_path(app: FastAPI, route: APIRoute) -> None:
+    """Remember the methods served on ``route``'s path, and its dialect's error renderer."""
     if not hasattr(app.state, "route_methods"):
         app.state.route_methods = []
-    for route in routes.routes:
-        if isinstance(route, APIRoute):
-            path = compile_path(prefix + route.path)[0]
-            app.state.route_methods.append((path, set(route.methods or ())))
-        renderer = getattr(route, "renderer", None)
-        if isinstance(route, APIRoute) and renderer is not None:
-            app.state.dialect_paths.append((compile_path(prefix + route.path)[0], renderer))
+    app.state.route_methods.append((route.path_regex, set(route.methods or ())))
+    renderer = getattr(route, "renderer", None)
+    if renderer is not None:
+        app.state.dialect_paths.append((route.path_regex, renderer))
 
 
 async def wrong_method(request: Request, error: Exception) -> Response:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import uvicorn
@@ -39,7 +40,8 @@ class DeadlineProtocol(H11Protocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._deadline: asyncio.TimerHandle | None = None
+        self._deadline: _Deadline | None = None
+        self._timer: asyncio.TimerHandle | None = None
         self._seen_cycle: object | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -57,6 +59,9 @@ class DeadlineProtocol(H11Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         super().connection_lost(exc)
 
     def _follow(self) -> None:
@@ -79,20 +84,48 @@ class DeadlineProtocol(H11Protocol):
         return self.header_timeout + min(size, self.max_body) / self.body_min_rate
 
     def _arm(self, seconds: float, what: str) -> None:
-        self._disarm()
-        self._deadline = self.loop.call_later(seconds, self._expired, what, seconds)
+        """Close the connection unless the next step (``what``) is done within ``seconds``.
+
+        Moving a deadline only notes the new time: the one timer a connection has, when it
+        goes off early, sets itself again for what is left. A keep-alive connection then
+        costs no timer scheduling per request.
+        """
+        at = self.loop.time() + seconds
+        self._deadline = _Deadline(at, what, seconds)
+        if self._timer is None or self._timer.when() > at:
+            self._schedule(at)
 
     def _disarm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
-
-    def _expired(self, what: str, seconds: float) -> None:
         self._deadline = None
-        if not self.transport.is_closing():
-            client = f"{self.client[0]}:{self.client[1]}" if self.client else "a client"
-            log.info("closed %s: %s did not arrive within %.0f s", client, what, seconds)
-            self.transport.close()
+
+    def _schedule(self, at: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = self.loop.call_at(at, self._check)
+
+    def _check(self) -> None:
+        self._timer = None
+        deadline = self._deadline
+        if deadline is None or self.transport.is_closing():
+            return
+        if self.loop.time() < deadline.at:
+            self._schedule(deadline.at)
+            return
+        self._deadline = None
+        client = f"{self.client[0]}:{self.client[1]}" if self.client else "a client"
+        log.info(
+            "closed %s: %s did not arrive within %.0f s", client, deadline.what, deadline.seconds
+        )
+        self.transport.close()
+
+
+@dataclass(frozen=True)
+class _Deadline:
+    """When a connection's next step (``what``) must be done by, on the loop's clock."""
+
+    at: float
+    what: str
+    seconds: float
 
 
 def server_config(app: Any, settings: Settings) -> uvicorn.Config:
