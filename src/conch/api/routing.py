@@ -146,9 +146,9 @@ def include(
 
     Each route is added to the app's own router, as the router's decorators would have made
     it there, rather than through ``include_router``: FastAPI matches an included router's
-    routes twice per request, through a layer of routing contexts, and that was a tenth of
-    a status poll's cost. Only plain API routes are served this way; a router holding
-    anything else (a mount, a websocket, a lifespan) is refused here.
+    routes twice per request, through a layer of routing contexts: about 20 us of a status
+    poll's 110 in the app. Only plain API routes are served this way; a router holding
+    anything else (a mount, a websocket, start-up or shut-down hooks) is refused here.
     """
     if routes.on_startup or routes.on_shutdown:
         raise TypeError("include() serves API routes only, not a router's start-up hooks")

@@ -80,6 +80,10 @@ def blur_where(image: np.ndarray, spread: np.ndarray) -> np.ndarray:
     return cv2.blendLinear(image, _blurred(image, sigma), 1.0 - amount, amount)
 
 
+HALF_SIZE_SIGMA = 2.0
+"""The least blur, in half-size pixels, that is made at half size."""
+
+
 def _blurred(image: np.ndarray, sigma: float) -> np.ndarray:
     """``image`` under a Gaussian blur of ``sigma`` pixels. A wide blur leaves no detail a
     half-size picture cannot hold, so it is made at half size and enlarged: a quarter of
@@ -90,10 +94,6 @@ def _blurred(image: np.ndarray, sigma: float) -> np.ndarray:
     half = cv2.resize(image, (width // 2, height // 2), interpolation=cv2.INTER_AREA)
     half = cv2.GaussianBlur(half, (0, 0), sigma / 2)
     return cv2.resize(half, (width, height), interpolation=cv2.INTER_LINEAR)
-
-
-HALF_SIZE_SIGMA = 2.0
-"""The least blur, in half-size pixels, that is made at half size."""
 
 
 SOFTEN_LEVELS = 16
