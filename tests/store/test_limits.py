@@ -11,16 +11,7 @@ from sqlalchemy import Engine
 from conch.store.db import open_database
 from conch.store.keys import KeyStore
 from conch.store.limits import Action, KeyLimits, LimitStore, effective
-
-
-class Clock:
-    """A clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
+from support.clock import ManualClock
 
 
 @pytest.fixture
@@ -29,15 +20,15 @@ def engine(database_url: str) -> Engine:
 
 
 def test_a_key_gets_its_rpm_at_once_then_one_every_60_over_rpm_seconds(engine: Engine) -> None:
-    clock = Clock()
+    clock = ManualClock()
     limits = LimitStore(engine, clock=clock)
     key = KeyStore(engine).create("caller")[0].id
     assert [limits.take(key, Action.SUBMIT, 3) for _ in range(3)] == [0.0, 0.0, 0.0]
     assert limits.take(key, Action.SUBMIT, 3) == pytest.approx(20.0)
     assert limits.take(key, Action.READ, 3) == 0.0  # reads have a bucket of their own
-    clock.now += 15
+    clock.advance(15)
     assert limits.take(key, Action.SUBMIT, 3) == pytest.approx(5.0)  # a refusal spends nothing
-    clock.now += 5
+    clock.advance(5)
     assert limits.take(key, Action.SUBMIT, 3) == 0.0
     assert limits.take(key, Action.SUBMIT, 3) == pytest.approx(20.0)
     other = KeyStore(engine).create("someone else")[0].id
@@ -45,7 +36,7 @@ def test_a_key_gets_its_rpm_at_once_then_one_every_60_over_rpm_seconds(engine: E
 
 
 def test_servers_racing_for_one_bucket_spend_exactly_its_requests(engine: Engine) -> None:
-    clock = Clock()
+    clock = ManualClock()
     key = KeyStore(engine).create("caller")[0].id
     servers = [
         LimitStore(open_database(str(engine.url), upgrade=False), clock=clock) for _ in range(4)
@@ -61,21 +52,21 @@ def test_servers_racing_for_one_bucket_spend_exactly_its_requests(engine: Engine
 
 
 def test_requests_counted_together_spend_the_bucket_in_order(engine: Engine) -> None:
-    clock = Clock()
+    clock = ManualClock()
     limits = LimitStore(engine, clock=clock)
     key = KeyStore(engine).create("caller")[0].id
     assert limits.take_up_to(key, Action.READ, 5, 3) == (3, pytest.approx(-12.0))
     assert limits.take_up_to(key, Action.READ, 5, 4) == (2, pytest.approx(12.0))  # 2 of 4
     assert limits.take_up_to(key, Action.READ, 5, 2) == (0, pytest.approx(12.0))  # none spent
-    clock.now += 24  # two more have come back
+    clock.advance(24)  # two more have come back
     assert limits.take_up_to(key, Action.READ, 5, 3) == (2, pytest.approx(12.0))
     assert limits.take(key, Action.READ, 5) == pytest.approx(12.0)  # one at a time agrees
-    clock.now += 12
+    clock.advance(12)
     assert limits.take(key, Action.READ, 5) == 0.0
 
 
 def test_servers_counting_batches_spend_exactly_the_bucket(engine: Engine) -> None:
-    clock = Clock()
+    clock = ManualClock()
     key = KeyStore(engine).create("caller")[0].id
     servers = [
         LimitStore(open_database(str(engine.url), upgrade=False), clock=clock) for _ in range(4)

@@ -14,22 +14,13 @@ from conch.store.db import open_database
 from conch.store.keys import KeyStore
 from conch.store.relay_calls import RelayCallStore
 from conch.store.tasks import Claim, NewFile, TaskStore
+from support.clock import ManualClock
 from support.tasks import text_spec
 
 
-class Clock:
-    """Unix seconds the test moves."""
-
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> ManualClock:
+    return ManualClock()
 
 
 @pytest.fixture
@@ -38,7 +29,7 @@ def store(database_url: str) -> TaskStore:
 
 
 @pytest.fixture
-def calls(store: TaskStore, clock: Clock) -> RelayCallStore:
+def calls(store: TaskStore, clock: ManualClock) -> RelayCallStore:
     return RelayCallStore(store.engine, clock=clock)
 
 
@@ -62,7 +53,7 @@ def intend(calls: RelayCallStore, claim: Claim, upstream: str = "mm") -> RelayCa
 
 
 def test_an_intent_is_recorded_only_while_the_claim_holds_the_task(
-    store: TaskStore, calls: RelayCallStore, owner: int, clock: Clock
+    store: TaskStore, calls: RelayCallStore, owner: int, clock: ManualClock
 ) -> None:
     task, claim = claimed(store, owner)
     call = intend(calls, claim)
@@ -74,7 +65,7 @@ def test_an_intent_is_recorded_only_while_the_claim_holds_the_task(
     )
     assert (call.state, call.created_at, call.upstream_task_id) == (
         CallState.INTENT,
-        clock.now,
+        clock(),
         None,
     )
     assert calls.calls(task.id) == [call]
@@ -125,13 +116,13 @@ def test_one_upstream_task_is_adopted_by_one_call_only(
 
 
 def test_due_finds_open_calls_of_ended_tasks_once_their_look_is_due(
-    store: TaskStore, calls: RelayCallStore, owner: int, clock: Clock
+    store: TaskStore, calls: RelayCallStore, owner: int, clock: ManualClock
 ) -> None:
     running_task, running = claimed(store, owner)
     still_running = intend(calls, running)
     failed_task, failed = claimed(store, owner)
     past_deadline = intend(calls, failed)
-    calls.accepted(past_deadline.id, "up-1", clock.now)
+    calls.accepted(past_deadline.id, "up-1", clock())
     assert store.fail(failed, "internal", "did not finish")
     cancelled_task, cancelled = claimed(store, owner)
     unconfirmed = intend(calls, cancelled)
@@ -140,36 +131,36 @@ def test_due_finds_open_calls_of_ended_tasks_once_their_look_is_due(
     calls.settle(closed.id, CallState.REFUSED, "no balance")
     store.cancel(owner, cancelled_task.task_id)
 
-    due = calls.due(clock.now, 10, hold=300)
+    due = calls.due(clock(), 10, hold=300)
     assert sorted(call.id for call in due) == [past_deadline.id, unconfirmed.id]
     assert all(call.next_check_at is None for call in due)  # as they were: a first look
     # Taken: held for 300 s, so another runner's sweep does not take them too.
-    assert calls.due(clock.now, 10, hold=300) == []
-    clock.now += 301
-    assert len(calls.due(clock.now, 10, hold=300)) == 2
+    assert calls.due(clock(), 10, hold=300) == []
+    clock.advance(301)
+    assert len(calls.due(clock(), 10, hold=300)) == 2
     # A look that asks to come back later is due only then.
-    calls.recheck(past_deadline.id, clock.now + 1000, "still processing")
-    clock.now += 301
-    assert [call.id for call in calls.due(clock.now, 10, hold=300)] == [unconfirmed.id]
+    calls.recheck(past_deadline.id, clock() + 1000, "still processing")
+    clock.advance(301)
+    assert [call.id for call in calls.due(clock(), 10, hold=300)] == [unconfirmed.id]
     assert calls.calls(failed_task.id)[0].outcome == "still processing"
     # The longest overdue first (the limit leaves the rest to the next sweep).
-    later = [call.id for call in calls.due(clock.now + 1000, 10, hold=300)]
+    later = [call.id for call in calls.due(clock() + 1000, 10, hold=300)]
     assert later == [unconfirmed.id, past_deadline.id]
     # The running task's call is never due.
-    assert running_task.id not in {call.task_id for call in calls.due(clock.now + 10**6, 10)}
+    assert running_task.id not in {call.task_id for call in calls.due(clock() + 10**6, 10)}
     assert calls.calls(running_task.id)[0].state is CallState.INTENT
     assert still_running.state is CallState.INTENT
 
 
 def test_due_settles_the_open_call_of_a_task_that_succeeded(
-    store: TaskStore, calls: RelayCallStore, owner: int, clock: Clock
+    store: TaskStore, calls: RelayCallStore, owner: int, clock: ManualClock
 ) -> None:
     task, claim = claimed(store, owner)
     call = intend(calls, claim)
-    calls.accepted(call.id, "up-1", clock.now + 60)
+    calls.accepted(call.id, "up-1", clock() + 60)
     # The runner recorded the success and died before settling the call.
     assert store.succeed(claim, NewFile(f"outputs/{task.id}.1.mp4", 10, 128, 72, 0)) is not None
-    assert calls.due(clock.now, 10) == []
+    assert calls.due(clock(), 10) == []
     assert calls.calls(task.id)[0].state is CallState.SUCCEEDED
 
 
@@ -190,42 +181,42 @@ def test_a_late_success_is_recorded_with_where_its_video_is(
 
 
 def test_the_first_look_of_a_cancelled_call_is_taken_once(
-    store: TaskStore, calls: RelayCallStore, owner: int, clock: Clock
+    store: TaskStore, calls: RelayCallStore, owner: int, clock: ManualClock
 ) -> None:
     task, claim = claimed(store, owner)
     call = intend(calls, claim)
-    calls.accepted(call.id, "up-1", clock.now + 60)
+    calls.accepted(call.id, "up-1", clock() + 60)
     store.cancel(owner, task.task_id)
-    assert calls.cancelling(call.id, clock.now + 30)  # the runner that followed it
-    assert not calls.cancelling(call.id, clock.now + 30)  # nobody else sends it again
+    assert calls.cancelling(call.id, clock() + 30)  # the runner that followed it
+    assert not calls.cancelling(call.id, clock() + 30)  # nobody else sends it again
     (taken,) = calls.calls(task.id)
-    assert taken.next_check_at == clock.now + 30
-    assert calls.due(clock.now, 10) == []  # the sweep's next look is the one set
+    assert taken.next_check_at == clock() + 30
+    assert calls.due(clock(), 10) == []  # the sweep's next look is the one set
     # The sweep's own first look takes it too: a runner finds it taken.
     other_task, other_claim = claimed(store, owner)
     swept = intend(calls, other_claim, upstream="other")
-    calls.accepted(swept.id, "up-2", clock.now + 60)
+    calls.accepted(swept.id, "up-2", clock() + 60)
     refused = intend(calls, other_claim, upstream="third")
     calls.settle(refused.id, CallState.REFUSED, "no balance")
     store.cancel(owner, other_task.task_id)
-    (due,) = calls.due(clock.now, 10)
+    (due,) = calls.due(clock(), 10)
     assert (due.id, due.next_check_at) == (swept.id, None)
-    assert not calls.cancelling(swept.id, clock.now + 30)
+    assert not calls.cancelling(swept.id, clock() + 30)
     # A closed call has nothing upstream to cancel.
-    assert not calls.cancelling(refused.id, clock.now + 30)
+    assert not calls.cancelling(refused.id, clock() + 30)
 
 
 def test_a_failure_seen_while_following_is_recorded_unless_a_cancel_was_taken(
-    store: TaskStore, calls: RelayCallStore, owner: int, clock: Clock
+    store: TaskStore, calls: RelayCallStore, owner: int, clock: ManualClock
 ) -> None:
     task, claim = claimed(store, owner)
     followed = intend(calls, claim)
-    calls.accepted(followed.id, "up-1", clock.now + 60)
+    calls.accepted(followed.id, "up-1", clock() + 60)
     assert calls.failed(followed.id, "up-1 failed (1027): sensitive")
     (failed,) = calls.calls(task.id)
     assert (failed.state, failed.outcome) == (CallState.FAILED, "up-1 failed (1027): sensitive")
     # A closed call's record is final: no cancel is taken, nothing is settled over it.
-    assert not calls.cancelling(followed.id, clock.now)
+    assert not calls.cancelling(followed.id, clock())
     calls.settle(followed.id, CallState.CANCELLED, "cancelled upstream")
     assert calls.calls(task.id)[0].state is CallState.FAILED
 
@@ -233,9 +224,9 @@ def test_a_failure_seen_while_following_is_recorded_unless_a_cancel_was_taken(
     # "cancelled", seen by the runner still following it, is not recorded as a failure.
     other_task, other_claim = claimed(store, owner)
     cancelled = intend(calls, other_claim)
-    calls.accepted(cancelled.id, "up-2", clock.now + 60)
+    calls.accepted(cancelled.id, "up-2", clock() + 60)
     store.cancel(owner, other_task.task_id)
-    assert calls.cancelling(cancelled.id, clock.now + 30)
+    assert calls.cancelling(cancelled.id, clock() + 30)
     assert not calls.failed(cancelled.id, "up-2 failed: cancelled")
     calls.settle(cancelled.id, CallState.CANCELLED, "cancelled upstream with the task")
     assert calls.calls(other_task.id)[0].state is CallState.CANCELLED
