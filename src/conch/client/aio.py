@@ -26,7 +26,7 @@ from conch.client.download import (
 from conch.client.effects import Answer, ByteProgress, Call, Effect, Fetch, Fetched, Flow, Sleep, T
 from conch.client.flows import StatusListener
 from conch.client.status import Page, Status, Video
-from conch.client.transport import answer_of, call_kwargs, http_options
+from conch.client.transport import answer_of, call_kwargs, drive_async, http_options
 from conch.domain.request import GenerationRequest
 
 
@@ -139,25 +139,9 @@ class AsyncClient(ClientBase[httpx.AsyncClient]):
     async def run(self, flow: Flow[T]) -> T:
         """Perform a flow's effects until it ends; its result."""
         try:
-            return await self._drive(flow)
+            return await drive_async(flow, self._perform)
         except httpx.HTTPError as error:  # one the flow did not take: still conch's error
             raise flows.unreachable(error) from error
-
-    async def _drive(self, flow: Flow[T]) -> T:
-        try:
-            effect: Effect = next(flow)
-            while True:
-                try:
-                    outcome = await self._perform(effect)
-                except httpx.HTTPError as error:
-                    effect = flow.throw(error)
-                else:
-                    effect = flow.send(outcome)
-        except StopIteration as done:
-            result: T = done.value
-            return result
-        finally:
-            flow.close()  # a flow left half-way (cancelled, interrupted) cleans up now
 
     async def _perform(self, effect: Effect) -> Answer | Fetched | None:
         if isinstance(effect, Call):

@@ -4,7 +4,7 @@ with blocking I/O."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -56,6 +56,27 @@ def drive(flow: Flow[T], perform: Callable[[Effect], Answer | Fetched | None]) -
         while True:
             try:
                 outcome = perform(effect)
+            except httpx.HTTPError as error:
+                effect = flow.throw(error)
+            else:
+                effect = flow.send(outcome)
+    except StopIteration as done:
+        result: T = done.value
+        return result
+    finally:
+        flow.close()  # a flow left half-way (cancelled, interrupted) cleans up now
+
+
+async def drive_async(
+    flow: Flow[T], perform: Callable[[Effect], Awaitable[Answer | Fetched | None]]
+) -> T:
+    """:func:`drive` for an async ``perform``, the async client's: the same loop, awaiting
+    each effect (the loop is written once for each colour of function)."""
+    try:
+        effect: Effect = next(flow)
+        while True:
+            try:
+                outcome = await perform(effect)
             except httpx.HTTPError as error:
                 effect = flow.throw(error)
             else:
