@@ -66,3 +66,12 @@ def test_a_router_with_anything_but_api_routes_is_refused(tmp_path: Path) -> Non
     routes.routes.append(Mount("/files", app=StaticFiles(directory=tmp_path / "files")))
     with pytest.raises(TypeError, match="API routes only"):
         include(app, routes)
+
+
+def test_a_wrong_method_names_every_method_served_on_the_path(app: FastAPI) -> None:
+    with TestClient(app) as client:
+        videos = client.put("/v1/videos")
+        assert videos.status_code == 405 and videos.headers["Allow"] == "GET, POST"
+        assert "error" in videos.json()  # OpenAI's error body, not FastAPI's detail
+        docs = client.post("/docs")
+        assert docs.status_code == 405 and docs.json() == {"detail": "Method Not Allowed"}

@@ -50,7 +50,6 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     app.state.failed_auth = FailedAuthLimit.from_settings(services.settings)
     app.state.read_counter = ReadCounter(services.quotas)
-    app.state.dialect_paths = []
     app.add_exception_handler(405, wrong_method)
     app.add_middleware(BodyLimitMiddleware, limit=services.settings.max_request_bytes)
     app.state.metrics_registry = registry_for(services.db, services.settings)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import inspect
 import logging
 import math
-import re
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
@@ -141,8 +140,7 @@ def error_responses(body: type[BaseModel], *statuses: int) -> dict[int | str, di
 def include(
     app: FastAPI, routes: APIRouter, prefix: str = "", include_in_schema: bool = True
 ) -> None:
-    """Serve ``routes`` from ``app`` under ``prefix``, noting which dialect answers on each
-    of their paths.
+    """Serve ``routes`` from ``app`` under ``prefix``.
 
     Each route is added to the app's own router, as the router's decorators would have made
     it there, rather than through ``include_router``: FastAPI matches an included router's
@@ -155,8 +153,7 @@ def include(
     for route in routes.routes:
         if not isinstance(route, APIRoute):
             raise TypeError(f"include() serves API routes only, not {route!r}")
-        added = _add_copy(app, route, prefix, include_in_schema)
-        _note_dialect_path(app, added)
+        _add_copy(app, route, prefix, include_in_schema)
 
 
 _ROUTE_OPTIONS = tuple(
@@ -168,49 +165,42 @@ _ROUTE_OPTIONS = tuple(
 each is kept on the route under the same name."""
 
 
-def _add_copy(app: FastAPI, route: APIRoute, prefix: str, include_in_schema: bool) -> APIRoute:
+def _add_copy(app: FastAPI, route: APIRoute, prefix: str, include_in_schema: bool) -> None:
     """A copy of ``route`` on ``app``'s router, served under ``prefix``."""
     options = {name: getattr(route, name) for name in _ROUTE_OPTIONS}
     options["include_in_schema"] = route.include_in_schema and include_in_schema
     app.router.add_api_route(
         prefix + route.path, route.endpoint, route_class_override=type(route), **options
     )
-    added = app.router.routes[-1]
-    assert isinstance(added, APIRoute)
-    return added
-
-
-def _note_dialect_path(app: FastAPI, route: APIRoute) -> None:
-    """Remember the methods served on ``route``'s path, and its dialect's error renderer."""
-    if not hasattr(app.state, "route_methods"):
-        app.state.route_methods = []
-    app.state.route_methods.append((route.path_regex, set(route.methods or ())))
-    renderer = getattr(route, "renderer", None)
-    if renderer is not None:
-        app.state.dialect_paths.append((route.path_regex, renderer))
 
 
 async def wrong_method(request: Request, error: Exception) -> Response:
     """A wrong method on a dialect's path, answered in that dialect (HTTP 405 with
     ``Allow``); FastAPI's own answer on any other path."""
     assert isinstance(error, HTTPException)
-    allowed = _allowed(request) or (error.headers or {}).get("Allow", "")
-    for path, renderer in request.app.state.dialect_paths:
-        if path.match(request.url.path):
-            refused = InvalidParams(f"{request.method} is not allowed here; use {allowed}")
-            answer: Response = renderer(refused, request)
-            answer.status_code = 405
-            answer.headers["Allow"] = allowed
-            return answer
+    on_path = _routes_on_path(request)
+    allowed = _allowed(on_path) or (error.headers or {}).get("Allow", "")
+    renderer = next((r.renderer for r in on_path if hasattr(r, "renderer")), None)
+    if renderer is not None:
+        refused = InvalidParams(f"{request.method} is not allowed here; use {allowed}")
+        answer: Response = renderer(refused, request)
+        answer.status_code = 405
+        answer.headers["Allow"] = allowed
+        return answer
     return await http_exception_handler(request, error)
 
 
-def _allowed(request: Request) -> str:
-    """Every method some route serves on the request's path (Starlette names only the first
-    route's, and /v1/videos has a route for each method)."""
-    known: list[tuple[re.Pattern[str], set[str]]] = request.app.state.route_methods
-    methods = {m for path, served in known if path.match(request.url.path) for m in served}
-    return ", ".join(sorted(methods))
+def _routes_on_path(request: Request) -> list[APIRoute]:
+    """The app's API routes whose path is the request's, whatever their method."""
+    routes = request.app.router.routes
+    path = request.url.path
+    return [r for r in routes if isinstance(r, APIRoute) and r.path_regex.match(path)]
+
+
+def _allowed(routes: list[APIRoute]) -> str:
+    """Every method ``routes`` serve (Starlette names only the first route's, and
+    /v1/videos has a route for each method)."""
+    return ", ".join(sorted({method for route in routes for method in route.methods or ()}))
 
 
 def retry_after(error: ConchError) -> dict[str, str]:
