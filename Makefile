@@ -56,6 +56,7 @@ debian-deps:
 bench: $(VENV)/.test-installed debian-deps
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(BIN)/python benchmarks/interpolation.py
+	$(BIN)/python benchmarks/interpolation_bounds.py
 	$(BIN)/python benchmarks/render.py
 	$(BIN)/python benchmarks/camera.py
 	$(BIN)/python benchmarks/diffusion_gpu.py

@@ -13,6 +13,7 @@ from conch.domain.camera import CameraPlan
 from conch.domain.catalog import Mode
 from conch.engines.base import EngineFailure, Job
 from conch.engines.motion import MotionEngine
+from conch.engines.motion.flow import FlowField
 from conch.engines.motion.framing import UNSEEN_EDGE
 from conch.engines.motion.morph import CameraTransition, Transition, related
 from conch.media.quality import psnr
@@ -73,6 +74,34 @@ def test_a_still_under_a_moving_camera_is_drawn_along_the_camera_motion_alone(
     assert isinstance(still, CameraTransition) and not isinstance(still, Transition)
     footage = related(clip_frame(10), clip_frame(18))
     assert isinstance(footage, Transition), "a scene that moves of its own follows its flow"
+
+
+def test_a_transition_told_its_motion_follows_it_instead_of_estimating(
+    astronaut: np.ndarray,
+) -> None:
+    # A patch of another photo slides 24 px right over a photo that stays put. Told the
+    # exact motion, the middle frame has the patch where it truly is at mid-clip; told
+    # there is none, it dissolves between the patch's two places.
+    patch = photo("coffee")[100:164, 100:164]
+
+    def scene(x: int) -> np.ndarray:
+        frame = _window(astronaut, 60, 80)
+        frame[64:128, x : x + 64] = patch
+        return frame
+
+    first, middle, last = scene(100), scene(112), scene(124)
+    forward, backward = (np.zeros((HEIGHT, WIDTH, 2), np.float32) for _ in range(2))
+    forward[64:128, 100:164, 0] = 24
+    backward[64:128, 124:188, 0] = -24
+    sure = np.zeros((HEIGHT, WIDTH), np.float32)
+    told = Transition(first, last, np.eye(3), FlowField(forward, backward, sure, sure))
+    still = FlowField(np.zeros_like(forward), np.zeros_like(backward), sure, sure)
+    told_still = Transition(first, last, np.eye(3), still)
+    # The patch at mid-clip, clear of its edges and of the bands (12 px on each side) where
+    # the patch covers a background that one source still sees at its own time.
+    core = (slice(72, 120), slice(128, 160))
+    assert psnr(told.frame(0.5, np.eye(3), 0.5)[core], middle[core]) > 40
+    assert psnr(told_still.frame(0.5, np.eye(3), 0.5)[core], middle[core]) < 32
 
 
 def test_a_zoom_between_the_frames_is_interpolated(astronaut: np.ndarray) -> None:

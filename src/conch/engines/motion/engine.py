@@ -123,10 +123,10 @@ def _between(first: Frame, last: Frame, job: Job) -> Iterator[Frame]:
     transition = related(first, last)
     if transition is None:
         return Whip(first, last, direction_of(job.camera_plan)).frames(job.frame_count)
-    return _transition(transition, job)
+    return transition_frames(transition, job)
 
 
-def _transition(transition: CameraTransition, job: Job) -> Iterator[Frame]:
+def transition_frames(transition: CameraTransition, job: Job) -> Iterator[Frame]:
     """The frames' own motion, shaped by the commands that agree with it; commands it cannot
     show play as a detour on top (see :mod:`.reading`)."""
     first, last = transition.first, transition.last

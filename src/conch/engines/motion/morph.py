@@ -236,16 +236,26 @@ class CameraTransition:
 
 class Transition(CameraTransition):
     """A first and a last frame whose difference the camera motion does not explain: each
-    source also follows the residual dense flow (scenes that move, parallax)."""
+    source also follows the residual dense flow (scenes that move, parallax).
+
+    ``flow``, if given, is that residual motion instead of an estimate of it: at the working
+    size, from the first frame to the last with the camera motion undone, and back (the
+    interpolation bounds benchmark passes flow found with the true in-between frames).
+    """
 
     def __init__(
-        self, first: np.ndarray, last: np.ndarray, camera: Homography | None = None
+        self,
+        first: np.ndarray,
+        last: np.ndarray,
+        camera: Homography | None = None,
+        flow: FlowField | None = None,
     ) -> None:
         super().__init__(first, last, camera)
         size = self.working.size
         gray0, gray1 = (_without_edges(_small_gray(frame, size)) for frame in (first, last))
         aligned = _aligned(gray1, self.camera)
-        flow = bidirectional_flow(gray0, aligned)
+        if flow is None:
+            flow = bidirectional_flow(gray0, aligned)
         self.trust = trust(gray0, gray1, aligned, flow.forward)
         # Past the last frame's edge the aligned frame is a stretched edge: no motion there
         # means anything, and what only the first frame saw moves with the camera alone.
