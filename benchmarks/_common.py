@@ -20,6 +20,9 @@ import cv2
 import numpy as np
 import skimage.data
 
+from conch.domain.camera import parse_prompt
+from conch.domain.catalog import Mode
+from conch.engines.base import Job
 from conch.media.quality import psnr, ssim
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,6 +73,27 @@ def frame_pairs(count: int, repeats: Sequence[int], gap: int, stride: int) -> li
     for start, stop in itertools.pairwise(bounds):
         pairs += [(a, a + gap) for a in range(start, stop - gap, stride)]
     return pairs
+
+
+def motion_job(
+    first: np.ndarray | None, last: np.ndarray | None, frames: int, prompt: str = ""
+) -> Job:
+    """A job of ``frames`` frames at the given frames' size, with the camera commands in
+    ``prompt``: first and last frame when a last one is given (the first may then be
+    absent), image to video when not."""
+    source = first if first is not None else last
+    assert source is not None
+    height, width = source.shape[:2]
+    return Job(
+        mode=Mode.FIRST_LAST if last is not None else Mode.IMAGE,
+        prompt=prompt,
+        camera_plan=parse_prompt(prompt).plan,
+        width=width,
+        height=height,
+        frame_count=frames,
+        first_frame=first,
+        last_frame=last,
+    )
 
 
 Interpolator = Callable[[np.ndarray, np.ndarray, int], list[np.ndarray]]

@@ -39,12 +39,10 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from _common import photo, print_table, read_frames
+from _common import motion_job, photo, print_table, read_frames
 from _pairs import geometry_rule, mixing
 from _stills import extension_methods, first_frames, reach_candidates
-from conch.domain.camera import CHINESE, CameraMove, parse_prompt
-from conch.domain.catalog import Mode
-from conch.engines.base import Job
+from conch.domain.camera import CHINESE, CameraMove
 from conch.engines.motion import MotionEngine
 from conch.media.quality import psnr
 
@@ -203,20 +201,7 @@ def render(
     prompt: str, first: Image | None, last: Image | None, frames: int, *, until: int | None = None
 ) -> list[Image]:
     """The engine's frames (the first ``until`` of them, if given) through its public entry."""
-    source = first if first is not None else last
-    assert source is not None
-    height, width = source.shape[:2]
-    job = Job(
-        mode=Mode.FIRST_LAST if last is not None else Mode.IMAGE,
-        prompt=prompt,
-        camera_plan=parse_prompt(prompt).plan,
-        width=width,
-        height=height,
-        frame_count=frames,
-        first_frame=first,
-        last_frame=last,
-    )
-    stream = MotionEngine().generate(job, lambda _: None)
+    stream = MotionEngine().generate(motion_job(first, last, frames, prompt), lambda _: None)
     try:
         return list(itertools.islice(stream, until if until is not None else frames))
     finally:

@@ -31,15 +31,13 @@ from _common import (
     frame_pairs,
     load_line,
     minterpolate,
+    motion_job,
     photo,
     print_table,
     read_clip,
     repeated_frames,
     score,
 )
-from conch.domain.camera import parse_prompt
-from conch.domain.catalog import Mode
-from conch.engines.base import Job
 from conch.engines.motion import MotionEngine
 
 CLIP_GAPS = (8, 24)
@@ -53,17 +51,7 @@ _engine = MotionEngine()
 
 def conch(first: np.ndarray, last: np.ndarray, gap: int, prompt: str = "") -> list[np.ndarray]:
     """conch's motion engine in first+last mode, through its public interface."""
-    height, width = first.shape[:2]
-    job = Job(
-        mode=Mode.FIRST_LAST,
-        prompt=prompt,
-        camera_plan=parse_prompt(prompt).plan,
-        width=width,
-        height=height,
-        frame_count=gap + 1,
-        first_frame=first,
-        last_frame=last,
-    )
+    job = motion_job(first, last, gap + 1, prompt)
     frames = list(_engine.generate(job, lambda _: None))
     return frames[1:-1]
 

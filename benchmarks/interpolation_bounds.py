@@ -26,10 +26,14 @@ from collections.abc import Iterator, Sequence
 import cv2
 import numpy as np
 
-from _common import frame_pairs, load_line, print_table, read_clip, repeated_frames
-from conch.domain.camera import parse_prompt
-from conch.domain.catalog import Mode
-from conch.engines.base import Job
+from _common import (
+    frame_pairs,
+    load_line,
+    motion_job,
+    print_table,
+    read_clip,
+    repeated_frames,
+)
 from conch.engines.motion.engine import transition_frames
 from conch.engines.motion.flow import Flow, FlowField, bidirectional_flow
 from conch.engines.motion.grids import pixel_points
@@ -66,17 +70,7 @@ def main() -> None:
 
 def _between(transition: Transition) -> list[Image]:
     """The in-between frames the engine draws for ``transition`` with no camera command."""
-    height, width = transition.first.shape[:2]
-    job = Job(
-        mode=Mode.FIRST_LAST,
-        prompt="",
-        camera_plan=parse_prompt("").plan,
-        width=width,
-        height=height,
-        frame_count=GAP + 1,
-        first_frame=transition.first,
-        last_frame=transition.last,
-    )
+    job = motion_job(transition.first, transition.last, GAP + 1)
     return list(transition_frames(transition, job))[1:-1]
 
 
