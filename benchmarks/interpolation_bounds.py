@@ -12,7 +12,7 @@ Issue 15 asks 32.0 dB at gap 8 of ``benchmarks/interpolation.py``. Where can it 
   two blended by time. This is the true position of everything at ``t``, which two frames
   cannot give where motion is not constant-speed.
 
-The first gap says what a better flow estimator could add at most; the second what knowing
+The first gap says about the most a better flow estimator could add; the second what knowing
 each object's path (not just its ends) adds. Compare figures on the same pairs only (the
 stride picks them). Run: ``.venv/bin/python benchmarks/interpolation_bounds.py [--stride N]``.
 """
@@ -65,7 +65,7 @@ def main() -> None:
         ):
             scores[name] += [psnr(e, t) for e, t in zip(estimates, truth, strict=True)]
         print(f"  done: frames {a}-{b}", flush=True)
-    _report(scores, len(pairs))
+    _report(scores, len(scores["conch"]) // (GAP - 1))
 
 
 def _between(transition: Transition) -> list[Image]:
@@ -157,6 +157,7 @@ def _warp(source: Image, flow: Flow) -> Image:
 
 
 def _report(scores: dict[str, list[float]], pairs: int) -> None:
+    """The table: each method's mean over the ``pairs`` pairs scored."""
     conch = float(np.mean(scores["conch"]))
     rows = [
         (name, f"{np.mean(values):.2f}", f"{np.mean(values) - conch:+.2f}")
