@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import grp
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -103,3 +105,19 @@ def test_a_group_the_operator_names_may_read_it_too(tmp_path: Path) -> None:
     stored = media.path(key)
     assert _mode(stored) == 0o640 and stored.stat().st_gid == os.getgid()
     assert _mode(stored.parent) == 0o750
+
+
+def test_a_folder_installation_never_loads_boto3(tmp_path: Path) -> None:
+    # boto3 costs every conch process a fifth of a second to import; only a bucket needs it.
+    program = (
+        "import sys\n"
+        "from conch.cli import main\n"
+        "from conch.config import Settings\n"
+        "from conch.media.stores import open_media\n"
+        f"open_media(Settings(data_dir={str(tmp_path)!r}))\n"
+        "print(sorted({name.split('.')[0] for name in sys.modules} & {'boto3', 'botocore'}))\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True
+    )
+    assert ran.stdout.strip() == "[]", ran.stdout
