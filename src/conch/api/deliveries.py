@@ -8,33 +8,16 @@ uuid (Chanjing's ``unique_id``).
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Path
 
 from conch.api.auth import Installation, Owner
+from conch.api.delivery_view import delivery_view
 from conch.api.native import ERROR_RESPONSES, render_error
 from conch.api.routing import TASK_REFERENCE, dialect_route
-from conch.store.outbox import DeliveryHistory, Outbox
-from conch.wire.native import AttemptView, DeliveriesAnswer, DeliveryView
-
-
-def delivery_view(history: DeliveryHistory) -> DeliveryView:
-    """A push and its attempts as this route (and ``conch deliveries --json``) show them."""
-    delivery = history.delivery
-    pending = delivery.finished_at is None
-    return DeliveryView(
-        webhook_id=delivery.webhook_id,
-        event=delivery.event.value,
-        url=delivery.url,
-        state=delivery.state.value,
-        outcome=delivery.outcome,
-        created_at=delivery.created_at,
-        next_attempt_at=delivery.next_attempt_at if pending else None,
-        finished_at=delivery.finished_at,
-        attempts=[AttemptView(**asdict(attempt)) for attempt in history.attempts],
-    )
+from conch.store.outbox import Outbox
+from conch.wire.native import DeliveriesAnswer
 
 
 def router() -> APIRouter:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from conch.api.deliveries import delivery_view
+from conch.api.delivery_view import delivery_view
 from conch.cli.options import data_dir_option, require_data_dir, settings_from
 from conch.store.db import open_database
 from conch.store.outbox import Attempt, DeliveryHistory, Outbox

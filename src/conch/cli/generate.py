@@ -12,6 +12,7 @@ import shlex
 import signal
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -25,14 +26,16 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from conch.cli.options import output_option, timeout_option
 from conch.cli.profiles import ServiceChoice, service_options
+from conch.cli.video_options import output_option, timeout_option
 from conch.client import Client, Status, Video, WaitTimeout
 from conch.client.download import default_output
 from conch.client.journal import Entry, Journal
 from conch.client.request import DEFAULT_MODEL, build_request
 from conch.domain.errors import ConchError
-from conch.runner.inprocess import LocalClient
+
+if TYPE_CHECKING:
+    from conch.runner.inprocess import LocalClient
 
 
 class Watch:

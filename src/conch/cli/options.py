@@ -1,34 +1,19 @@
-"""Options shared by several commands, and turning them into Settings."""
+"""Options shared by the commands that open a data dir, and turning them into Settings."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
-from conch.client.backoff import WAIT_TIMEOUT
 from conch.config import Settings
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 data_dir_option = click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
     help="Where tasks, keys and media live [env CONCH_DATA_DIR; default ./var].",
-)
-
-output_option = click.option(
-    "-o",
-    "--output",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Where the MP4 goes [default: <task id>.mp4].",
-)
-
-timeout_option = click.option(
-    "--timeout", type=float, default=WAIT_TIMEOUT, show_default=True, help="Seconds to wait."
 )
 
 

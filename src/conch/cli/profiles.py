@@ -32,7 +32,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from click.core import ParameterSource
@@ -42,7 +42,9 @@ from conch.client import Client, Dialect
 from conch.client.journal import service_label
 from conch.client.presets import PRESETS, resolve
 from conch.domain.errors import ConchError
-from conch.runner.inprocess import LocalClient
+
+if TYPE_CHECKING:  # the in-process engine and store are imported only when used
+    from conch.runner.inprocess import LocalClient
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -136,6 +138,8 @@ class ServiceChoice:
     def open(self) -> Client | LocalClient:
         """A client for the chosen service."""
         if self.server is None:
+            from conch.runner.inprocess import LocalClient
+
             return LocalClient(settings_from(data_dir=self.data_dir))
         try:
             return Client(

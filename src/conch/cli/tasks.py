@@ -12,17 +12,20 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from conch.cli.generate import run_to_video
-from conch.cli.options import output_option, timeout_option
 from conch.cli.profiles import ServiceChoice, service_options
+from conch.cli.video_options import output_option, timeout_option
 from conch.client import Client, Page, Status, Unsupported
 from conch.client.journal import Journal
 from conch.domain.errors import ConchError
-from conch.runner.inprocess import LocalClient
 from conch.wire.native import MAX_PAGE_SIZE
+
+if TYPE_CHECKING:
+    from conch.runner.inprocess import LocalClient
 
 
 @click.group()
@@ -77,7 +80,7 @@ def show(task_id: str, as_json: bool, service: ServiceChoice) -> None:
         except ConchError as error:
             raise click.ClickException(str(error)) from error
         # In the operator's own data dir: the relay's upstream calls and their reasons.
-        relayed = client.relay_calls(task_id) if isinstance(client, LocalClient) else []
+        relayed = [] if isinstance(client, Client) else client.relay_calls(task_id)
     if as_json:
         click.echo(json.dumps(status.raw, indent=2, ensure_ascii=False, default=str))
         return

@@ -1,0 +1,57 @@
+"""Each ``conch`` subcommand imports only what it uses: the client commands do not load the
+server, the store or the engines, and no data-dir command loads the web app."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from click.testing import CliRunner
+
+from conch.cli import COMMANDS, main
+
+SERVER_SIDE = {"fastapi", "uvicorn", "celery", "sqlalchemy", "alembic", "cv2", "av", "torch"}
+WEB_APP = {"fastapi", "uvicorn", "starlette"}
+
+
+def _loaded_by(*args: str) -> set[str]:
+    """The top-level packages a fresh interpreter holds after ``conch ARGS``."""
+    program = (
+        "import json, sys\n"
+        "from conch.cli import main\n"
+        f"main({list(args)!r}, standalone_mode=False)\n"
+        "print(json.dumps(sorted({name.split('.')[0] for name in sys.modules})))\n"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True
+    )
+    return set(json.loads(ran.stdout.splitlines()[-1]))
+
+
+@pytest.mark.parametrize("command", ["generate", "tasks"])
+def test_a_client_command_loads_neither_server_nor_store(command: str) -> None:
+    loaded = _loaded_by(command, "--help")
+    assert "conch" in loaded and "httpx" in loaded  # it did load the SDK
+    assert not loaded & SERVER_SIDE
+
+
+@pytest.mark.parametrize("command", ["keys", "deliveries", "db", "usage"])
+def test_a_data_dir_command_loads_the_store_but_not_the_web_app(command: str) -> None:
+    loaded = _loaded_by(command, "--help")
+    assert "sqlalchemy" in loaded
+    assert not loaded & WEB_APP
+
+
+def test_the_command_list_names_every_command_with_its_summary() -> None:
+    listed = CliRunner().invoke(main, ["--help"]).output
+    commands = listed.split("Commands:")[1].splitlines()
+    names = [line.split()[0] for line in commands if line.strip()]
+    assert names == sorted(COMMANDS)
+    assert all(len(line.split()) > 1 for line in commands if line.strip())  # each has a summary
+
+
+def test_an_unknown_command_is_refused_with_the_click_error() -> None:
+    answer = CliRunner().invoke(main, ["serv"])
+    assert answer.exit_code == 2 and "No such command 'serv'" in answer.output
