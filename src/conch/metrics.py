@@ -8,19 +8,19 @@ Where each figure comes from, and why:
   single source of truth and every process writes it, API servers, embedded runners and
   workers on other machines alike, so a count taken there adds up across all of them, and
   two servers scraped side by side report the same totals.
-- Render and relay seconds are measured where a task runs, in runner processes. The
-  embedded pool's runners use prometheus-client's multiprocess mode: ``conch serve`` gives
-  them a folder (:func:`share_with_runners`) where each writes its histograms, and the
-  server's ``/metrics`` merges the folder's files (a runner that died still counts).
+- Render and relay seconds are measured where a task runs, in runner processes, through
+  prometheus-client's multiprocess mode: ``conch serve`` gives its embedded runners a
+  folder (:mod:`conch.metrics_share`) where each writes its histograms, and the server's
+  ``/metrics`` merges the folder's files (a runner that died still counts). A ``conch
+  worker`` on another machine does the same for its pool and serves them on its own
+  ``/metrics`` (``--metrics-port``, :mod:`conch.runner.metrics_endpoint`).
 - HTTP requests (by route, method and status) and their latency are the serving process's
   own (conch.api.observability): each server is its own scrape target.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
+import hmac
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -30,16 +30,21 @@ from prometheus_client import CollectorRegistry, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
+from pydantic import SecretStr
 from sqlalchemy import Engine, Row, func, select
 
 from conch.config import Settings
 from conch.domain.task import TaskStatus
+from conch.metrics_share import shared_folder
 from conch.store.db import reader
 from conch.store.pushes import DeliveryState
 from conch.store.tables import deliveries, tasks
+from conch.wire.authorization import key_from_header
 
-MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
-"""prometheus-client's variable: the folder where processes write their metrics."""
+METRICS_PATH = "/metrics"
+"""Where a server, and a worker asked to, serve their figures."""
+TOKEN_WANTED = "send the metrics token as a Bearer token"
+"""The refusal of a scrape without the metrics token (``CONCH_METRICS_TOKEN``)."""
 RELAY = "relay"
 """The engine whose runs are relay seconds (an upstream provider's), not render seconds."""
 SECONDS_BUCKETS = (1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800, 3600, float("inf"))
@@ -68,20 +73,18 @@ def observe_run(engine: str, model: str, outcome: str, seconds: float) -> None:
         RENDER_SECONDS.labels(engine=engine, model=model, outcome=outcome).observe(seconds)
 
 
-def share_with_runners() -> Callable[[], None]:
-    """A fresh folder for this server's runners' metrics (runner processes started from now
-    on write there); the function that removes it."""
-    folder = tempfile.mkdtemp(prefix="conch-metrics-")
-    os.environ[MULTIPROCESS_ENV] = folder
-    return lambda: shutil.rmtree(folder, ignore_errors=True)
+def scrape_allowed(token: SecretStr, authorization: str | None) -> bool:
+    """True if an ``Authorization`` header carries the metrics token."""
+    given = key_from_header(authorization) or ""
+    return hmac.compare_digest(given.encode(), token.get_secret_value().encode())
 
 
 def registry_for(engine: Engine, settings: Settings) -> CollectorRegistry:
     """A registry with the database's figures and this server's runners' histograms."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(StoreCollector(engine, settings))
-    folder = os.environ.get(MULTIPROCESS_ENV)
-    if folder and os.path.isdir(folder):
+    folder = shared_folder()
+    if folder:
         MultiProcessCollector(registry, path=folder)  # type: ignore[no-untyped-call]
     return registry
 

@@ -21,6 +21,7 @@ from types import TracebackType
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, func, select
 
 from conch.config import Settings
@@ -36,6 +37,7 @@ from support.photos import data_url, encode, photo
 REDIS_URL = os.environ.get("CONCH_TEST_REDIS", "redis://127.0.0.1:6379/0")
 RABBITMQ_URL = os.environ.get("CONCH_TEST_RABBITMQ", "amqp://guest:guest@127.0.0.1:5672//")
 TASKS = 20
+METRICS_TOKEN = "fleet-metrics-token"
 SMALL = {  # the cheapest render there is: 512P, image mode, a small photo
     "model": "MiniMax-Hailuo-02",
     "resolution": "512P",
@@ -52,10 +54,12 @@ class Worker:
         self.env = env
         self.log_path = folder / f"{name}.log"
         self.process: subprocess.Popen[bytes] | None = None
+        self.metrics_port = free_port()
 
     def launch(self) -> None:
         log = self.log_path.open("ab")
         command = [*CONCH, "worker", "--name", self.name, "--concurrency", "1"]
+        command += ["--metrics-host", "127.0.0.1", "--metrics-port", str(self.metrics_port)]
         self.process = subprocess.Popen(
             command, stdout=log, stderr=subprocess.STDOUT, env=self.env, start_new_session=True
         )
@@ -92,6 +96,24 @@ class Worker:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    def scrape(self, token: str | None = METRICS_TOKEN) -> httpx.Response:
+        """The worker's own ``/metrics``, asked with ``token``."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+        return httpx.get(url, headers=headers, timeout=30)
+
+    def renders(self) -> dict[str, float]:
+        """Render attempts this worker's pool has counted, by outcome."""
+        answer = self.scrape()
+        assert answer.status_code == 200, answer.text
+        counts: dict[str, float] = {}
+        for family in text_string_to_metric_families(answer.text):
+            for sample in family.samples:
+                if sample.name == "conch_render_seconds_count":
+                    outcome = sample.labels["outcome"]
+                    counts[outcome] = counts.get(outcome, 0) + sample.value
+        return counts
+
 
 class Fleet:
     """A server and two workers on ``broker_url`` and PostgreSQL, with their own queues."""
@@ -110,6 +132,7 @@ class Fleet:
             "CONCH_ANNOUNCE_INTERVAL": "0.2",
             "CONCH_ANNOUNCE_AGAIN_AFTER": "4",
             "CONCH_BROKER_CONNECT_TIMEOUT": "1",
+            "CONCH_METRICS_TOKEN": METRICS_TOKEN,
             **extra,
         }
         del self.env["CONCH_WORKERS"]  # a broker: the server starts no runners of its own
@@ -241,6 +264,26 @@ def test_a_fleet_runs_every_task_once_and_the_workers_split_them(
         assert [per_task[int(i)] for i in ids] == [1] * TASKS
         assert [fleet.runs_logged(i) for i in ids] == [1] * TASKS, fleet.logs()
         assert len(list((fleet.shared / "outputs").glob("*.mp4"))) == TASKS
+        # Each worker counts, on its own /metrics, the renders its pool processes made.
+        for worker in fleet.workers:
+            ran = sum(1 for _, runner, _ in rows.values() if runner.startswith(f"{worker.name}:"))
+            assert worker.renders() == {TaskStatus.SUCCESS.value: ran}, fleet.logs()
+
+
+def test_a_worker_serves_its_metrics_to_the_token_alone(tmp_path: Path, postgres_url: str) -> None:
+    require_service("Redis", "127.0.0.1", 6379)
+    with Fleet(tmp_path, postgres_url, REDIS_URL) as fleet:
+        worker = fleet.workers[0]
+        assert worker.renders() == {}  # nothing run yet, and the scrape works
+        for token in (None, "not-the-token"):
+            refused = worker.scrape(token)
+            assert refused.status_code == 401, refused.text
+            assert refused.json()["error"]["code"] == "unauthorized"
+        other = httpx.get(f"http://127.0.0.1:{worker.metrics_port}/", timeout=30)
+        assert other.status_code == 404 and other.json()["error"]["code"] == "not_found"
+        log = worker.log()
+    assert f"metrics: http://127.0.0.1:{worker.metrics_port}/metrics" in log
+    assert METRICS_TOKEN not in log
 
 
 def test_a_worker_killed_mid_render_leaves_its_task_to_the_other(

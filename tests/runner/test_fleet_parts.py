@@ -120,6 +120,9 @@ def test_conch_worker_needs_a_broker_and_one_choice_of_queues(tmp_path: Path) ->
     assert both.exit_code == 2 and "one of --models, --engine and --queues" in both.output
     unknown = runner.invoke(main, ["worker", "--models", "Hailuo-99"], env=env)
     assert unknown.exit_code == 2 and "unknown models Hailuo-99" in unknown.output
+    open_metrics = runner.invoke(main, ["worker", "--metrics-port", "9101"], env=env)
+    assert open_metrics.exit_code == 1 and "none is set" in open_metrics.output
+    assert "CONCH_METRICS_TOKEN" in open_metrics.output  # a worker's /metrics is never open
 
 
 def test_a_broker_password_is_never_shown() -> None:

@@ -19,6 +19,7 @@ from fastapi import Depends, Request
 from conch.domain.errors import Unauthorized
 from conch.services import Services
 from conch.store.keys import ApiKey
+from conch.wire.authorization import key_from_header
 
 MISSING_KEY = (
     "login fail: Please carry the API secret key in the 'Authorization' field of the request header"
@@ -32,16 +33,6 @@ def services(request: Request) -> Services:
     """The installation's services (a FastAPI dependency)."""
     found: Services = request.app.state.services
     return found
-
-
-def key_from_header(value: str | None) -> str | None:
-    """The key in an Authorization header, with or without the Bearer scheme."""
-    if not value or not value.strip():
-        return None
-    scheme, _, rest = value.strip().partition(" ")
-    if scheme.lower() == "bearer":
-        return rest.strip() or None
-    return value.strip()
 
 
 def api_key_owner(request: Request) -> ApiKey:

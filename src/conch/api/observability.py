@@ -4,7 +4,6 @@ that counts HTTP requests by route and status and times them."""
 
 from __future__ import annotations
 
-import hmac
 import time
 
 from fastapi import APIRouter, Request
@@ -14,15 +13,14 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from conch.api.auth import key_from_header
 from conch.api.native import error_response
 from conch.api.responses import JSONAnswer
 from conch.domain.errors import ErrorCode
+from conch.metrics import METRICS_PATH, TOKEN_WANTED, scrape_allowed
 from conch.services import Services
 
 HEALTH_PATH = "/healthz"
 READY_PATH = "/readyz"
-METRICS_PATH = "/metrics"
 UNMATCHED = "unmatched"
 """The route label of a request no route matched (scans, typos): one label, not one each."""
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, float("inf"))
@@ -115,11 +113,8 @@ def router() -> APIRouter:
         token = services.settings.metrics_token
         if token is None:
             return error_response(404, ErrorCode.NOT_FOUND.value, "metrics are off on this server")
-        given = key_from_header(request.headers.get("authorization")) or ""
-        if not hmac.compare_digest(given.encode(), token.get_secret_value().encode()):
-            return error_response(
-                401, ErrorCode.UNAUTHORIZED.value, "send the metrics token as a Bearer token"
-            )
+        if not scrape_allowed(token, request.headers.get("authorization")):
+            return error_response(401, ErrorCode.UNAUTHORIZED.value, TOKEN_WANTED)
         registry: CollectorRegistry = request.app.state.metrics_registry
         body = await run_in_threadpool(generate_latest, registry)
         return Response(body, media_type=CONTENT_TYPE_LATEST)

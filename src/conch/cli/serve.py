@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 import uvicorn
 
-from conch import logs, metrics
+from conch import logs
 from conch.api.app import create_app
 from conch.api.server import server_config
 from conch.cli.banner import greeting
@@ -19,6 +19,7 @@ from conch.config import Settings
 from conch.delivery.deliverer import Deliverer
 from conch.engines.registry import check_routes, runner_count
 from conch.media.links import link_base_problem
+from conch.metrics_share import share_with_runners
 from conch.runner.announcer import Announcer
 from conch.runner.fleet import broker_check, broker_display, celery_app
 from conch.runner.inprocess import LOCAL_OWNER
@@ -48,7 +49,7 @@ def serve(host: str | None, port: int | None, data_dir: Path | None, workers: in
     problem = link_base_problem(settings)
     if problem:
         log.warning(problem)
-    forget_runner_metrics = metrics.share_with_runners()
+    forget_runner_metrics = share_with_runners()
     pool = LocalPool(settings)
     pool.start()
     services.readiness.add("runners", pool.problem)
