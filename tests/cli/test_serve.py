@@ -6,10 +6,13 @@ import gc
 import json
 import os
 import re
+import signal
 import subprocess
 import time
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from conch.cli.serve import GC_YOUNG_THRESHOLD, settle_garbage_collector
 from conch.config import Settings
@@ -68,7 +71,10 @@ def test_first_start_prints_a_working_key_once(tmp_path: Path) -> None:
         assert set(re.findall(r"sk-conch-[\w-]+", server.log())) == set(printed)  # no second key
 
 
-def test_stopping_gives_a_running_task_back_untouched(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["Ctrl-C", "a service manager's stop"]
+)
+def test_stopping_gives_a_running_task_back_untouched(tmp_path: Path, stop_signal: int) -> None:
     server = LiveConch(tmp_path / "data", SERVER_ENV)
     key = server.create_key()
     with FileServer() as files, server, server.client(key) as client:
@@ -82,9 +88,12 @@ def test_stopping_gives_a_running_task_back_untouched(tmp_path: Path) -> None:
         store, owner = task_store(server.data_dir), owner_id(server.data_dir, key)
         while store.get(owner, int(task_id)).status is not TaskStatus.PROCESSING:
             time.sleep(0.05)
-        server.stop()  # SIGINT, as Ctrl-C sends it
+        server.stop(stop_signal)
+        if stop_signal == signal.SIGTERM:  # a clean stop, as service managers count one
+            assert server.process is not None and server.process.returncode == 0
         stopped = store.get(owner, int(task_id))
         assert (stopped.status, stopped.attempts) == (TaskStatus.QUEUED, 0), server.log()
+        assert "leaked" not in server.log()  # every runner was stopped and joined
         server.start()
         assert wait_for_task(client, task_id)["status"] == "Success"
         assert store.get(owner, int(task_id)).attempts == 1

@@ -101,10 +101,11 @@ class LiveConch:
         os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait()
 
-    def stop(self) -> None:
+    def stop(self, signal_number: int = signal.SIGINT) -> None:
+        """Stop the server as Ctrl-C does (or a service manager, with SIGTERM), and wait."""
         if self.process is None or self.process.poll() is not None:
             return
-        self.process.send_signal(signal.SIGINT)
+        self.process.send_signal(signal_number)
         try:
             self.process.wait(timeout=20)
         except subprocess.TimeoutExpired:

@@ -3,8 +3,11 @@ process tree."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
+import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -56,17 +59,38 @@ def serve(host: str | None, port: int | None, data_dir: Path | None, workers: in
     deliverer = Deliverer(services)
     deliverer.start()
     announcer = _announcer(services)
+    server = uvicorn.Server(server_config(create_app(services), settings))
+    with _sigterm_stops(server):
+        try:
+            settle_garbage_collector()
+            server.run()
+        finally:
+            if announcer is not None:
+                announcer.stop()
+            deliverer.stop()
+            pool.stop()
+            services.close()
+            forget_runner_metrics()
+
+
+@contextlib.contextmanager
+def _sigterm_stops(server: uvicorn.Server) -> Iterator[None]:
+    """In the block, SIGTERM (a service manager's stop) stops ``server`` as Ctrl-C does; the
+    process then shuts down and exits 0.
+
+    uvicorn, once stopped by SIGTERM, raises the signal again to end the process: at once,
+    which would skip conch's own shutdown (runners handing their tasks back, the deliverer,
+    the announcer, the store). This handler is the one uvicorn puts back before it does.
+    """
+
+    def stop(_number: int, _frame: object) -> None:
+        server.should_exit = True
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
-        server = uvicorn.Server(server_config(create_app(services), settings))
-        settle_garbage_collector()
-        server.run()
+        yield
     finally:
-        if announcer is not None:
-            announcer.stop()
-        deliverer.stop()
-        pool.stop()
-        services.close()
-        forget_runner_metrics()
+        signal.signal(signal.SIGTERM, previous)
 
 
 GC_YOUNG_THRESHOLD = 5_000
