@@ -52,25 +52,23 @@ def serve(host: str | None, port: int | None, data_dir: Path | None, workers: in
     problem = link_base_problem(settings)
     if problem:
         log.warning(problem)
-    forget_runner_metrics = share_with_runners()
-    pool = LocalPool(settings)
-    pool.start()
-    services.readiness.add("runners", pool.problem)
-    deliverer = Deliverer(services)
-    deliverer.start()
-    announcer = _announcer(services)
-    server = uvicorn.Server(server_config(create_app(services), settings))
-    with _sigterm_stops(server):
-        try:
-            settle_garbage_collector()
-            server.run()
-        finally:
-            if announcer is not None:
-                announcer.stop()
-            deliverer.stop()
-            pool.stop()
-            services.close()
-            forget_runner_metrics()
+    with contextlib.ExitStack() as running:  # what is started is stopped, in reverse
+        running.callback(services.close)
+        running.callback(share_with_runners())
+        server = uvicorn.Server(server_config(create_app(services), settings))
+        running.enter_context(_sigterm_stops(server))
+        pool = LocalPool(settings)
+        pool.start()
+        running.callback(pool.stop)
+        services.readiness.add("runners", pool.problem)
+        deliverer = Deliverer(services)
+        deliverer.start()
+        running.callback(deliverer.stop)
+        announcer = _announcer(services)
+        if announcer is not None:
+            running.callback(announcer.stop)
+        settle_garbage_collector()
+        server.run()
 
 
 @contextlib.contextmanager
