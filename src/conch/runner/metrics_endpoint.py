@@ -24,6 +24,8 @@ from conch.domain.errors import ErrorCode
 from conch.metrics import METRICS_PATH, TOKEN_WANTED, scrape_allowed
 from conch.wire.native import ErrorAnswer, ErrorDetail
 
+_ONLY_METRICS = f"a conch worker serves {METRICS_PATH} alone"
+
 
 class _Server(ThreadingMixIn, WSGIServer):
     daemon_threads = True
@@ -67,9 +69,6 @@ def guarded(expose: WSGIApplication, token: SecretStr) -> WSGIApplication:
         return expose(environ, start_response)
 
     return app
-
-
-_ONLY_METRICS = f"a conch worker serves {METRICS_PATH} alone"
 
 
 def _refusal(
