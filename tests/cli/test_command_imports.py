@@ -3,14 +3,11 @@ server, the store or the engines, and no data-dir command loads the web app."""
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 from click.testing import CliRunner
 
 from conch.cli import COMMANDS, main
+from support.imports import packages_loaded_by
 
 SERVER_SIDE = {"fastapi", "uvicorn", "celery", "sqlalchemy", "alembic", "cv2", "av", "torch"}
 WEB_APP = {"fastapi", "uvicorn", "starlette"}
@@ -18,16 +15,9 @@ WEB_APP = {"fastapi", "uvicorn", "starlette"}
 
 def _loaded_by(*args: str) -> set[str]:
     """The top-level packages a fresh interpreter holds after ``conch ARGS``."""
-    program = (
-        "import json, sys\n"
-        "from conch.cli import main\n"
-        f"main({list(args)!r}, standalone_mode=False)\n"
-        "print(json.dumps(sorted({name.split('.')[0] for name in sys.modules})))\n"
+    return packages_loaded_by(
+        f"from conch.cli import main\nmain({list(args)!r}, standalone_mode=False)"
     )
-    ran = subprocess.run(
-        [sys.executable, "-c", program], capture_output=True, text=True, check=True
-    )
-    return set(json.loads(ran.stdout.splitlines()[-1]))
 
 
 @pytest.mark.parametrize("command", ["generate", "tasks"])
