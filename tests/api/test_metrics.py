@@ -4,6 +4,7 @@ charged for the success and refunded for the failure, as `conch usage` reports."
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import httpx
@@ -57,6 +58,10 @@ def test_metrics_count_the_tasks_run_and_a_failed_task_is_refunded(tmp_path: Pat
     runner = LiveConch(data, env)
     with runner, runner.client(key) as client:
         assert [wait_for_task(client, task)["status"] for task in made] == ["Success", "Fail"]
+        # A render is counted just after its task is marked done: wait for the second.
+        failed = labels(engine="motion", model="MiniMax-Hailuo-02", outcome="fail")
+        while ("conch_render_seconds_count", failed) not in scrape(runner):
+            time.sleep(0.05)
         before = scrape(runner)
         for _ in range(3):
             assert client.get(QUERY, params={"task_id": made[0]}).status_code == 200

@@ -264,7 +264,9 @@ def test_a_fleet_runs_every_task_once_and_the_workers_split_them(
         assert [per_task[int(i)] for i in ids] == [1] * TASKS
         assert [fleet.runs_logged(i) for i in ids] == [1] * TASKS, fleet.logs()
         assert len(list((fleet.shared / "outputs").glob("*.mp4"))) == TASKS
-        # Each worker counts, on its own /metrics, the renders its pool processes made.
+        # Each worker counts, on its own /metrics, the renders its pool processes made (a
+        # render is counted just after its task is marked done).
+        wait_for(lambda: sum(sum(w.renders().values()) for w in fleet.workers) >= TASKS, "counts")
         for worker in fleet.workers:
             ran = sum(1 for _, runner, _ in rows.values() if runner.startswith(f"{worker.name}:"))
             assert worker.renders() == {TaskStatus.SUCCESS.value: ran}, fleet.logs()
